@@ -1,0 +1,141 @@
+# liveness - plain Makefile. Targets: all check demo bench fuzz install uninstall clean deps.
+# Variables: PREFIX LIBDIR INCLUDEDIR MANDIR BINDIR PKGCONFIGDIR DESTDIR, CFLAGS (yours),
+# V=1 (show commands), WERROR=1 (-Werror), SANITIZE=1 (ASan+UBSan, separate build dir).
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+VERSION := 0.1.0
+SOMAJOR := 0
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+# Flags the build needs, kept apart from the user's CFLAGS.
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Iinclude
+ifeq ($(WERROR),1)
+BASE_CFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+B := build-san
+else
+SAN_FLAGS :=
+B := build
+endif
+ALL_CFLAGS = $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
+LIB_CFLAGS = $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DLIVENESS_BUILDING
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+LIB_SRCS := $(sort $(wildcard lib/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+STATIC := $(B)/libliveness.a
+SHARED := $(B)/libliveness.so.$(VERSION)
+SONAME := libliveness.so.$(SOMAJOR)
+
+TEST_SRCS := $(sort $(wildcard tests/check_*.c))
+TEST_SUPPORT := tests/run.c tests/util.c
+TEST_BIN := $(B)/tests/check_liveness
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+EXAMPLE_SRCS := examples/scenarios.c
+EXAMPLE_BINS := $(EXAMPLE_SRCS:%.c=$(B)/%)
+
+MAN_PAGES := $(sort $(wildcard man/*.3 man/*.7))
+
+.PHONY: all check demo bench fuzz install uninstall clean deps lint-man docs-check
+.SUFFIXES:
+
+all: $(STATIC) $(B)/libliveness.so $(EXAMPLE_BINS) $(B)/liveness.pc
+
+$(B)/lib/%.o: lib/%.c include/liveness.h $(wildcard lib/*.h)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(STATIC): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJS) lib/liveness.map
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LIB_CFLAGS) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=lib/liveness.map -Wl,--no-undefined -o $@ $(LIB_OBJS) $(LDFLAGS)
+
+$(B)/libliveness.so: $(SHARED)
+	$(Q)ln -sf libliveness.so.$(VERSION) $(B)/$(SONAME) && ln -sf $(SONAME) $@
+
+$(B)/liveness.pc: liveness.pc.in Makefile
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+$(B)/examples/%: examples/%.c $(STATIC)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(LDFLAGS)
+
+# The test runner: one Check suite per tests/check_*.c, found by file name.
+$(B)/tests/suites.h: $(TEST_SRCS) Makefile
+	@mkdir -p $(@D)
+	$(Q)for f in $(TEST_SRCS); do n=$$(basename $$f .c); n=$${n#check_}; \
+		echo "SUITE($$n)"; done > $@
+
+$(TEST_BIN): $(TEST_SRCS) $(TEST_SUPPORT) tests/util.h $(B)/tests/suites.h $(STATIC)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(CHECK_CFLAGS) -I$(B)/tests -Itests -o $@ \
+		$(TEST_SRCS) $(TEST_SUPPORT) $(STATIC) $(CHECK_LIBS) $(LDFLAGS)
+
+deps:
+	@sh tools/deps.sh
+
+# The README's test command. Tests that need root and a network namespace
+# fail instead of skipping when LIVENESS_REQUIRE_NETNS=1 (CI sets it).
+check: deps all $(TEST_BIN) lint-man
+	$(Q)LIVENESS_BUILD=$(B) sh tests/docs.sh
+	$(Q)LIVENESS_BUILD=$(B) sh tests/install.sh
+	$(Q)$(TEST_BIN)
+
+lint-man:
+	$(call msg,LINT,man)
+	$(Q)mandoc -Tlint -W warning $(MAN_PAGES)
+
+demo: deps $(B)/examples/scenarios
+	$(Q)$(B)/examples/scenarios
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libliveness.a
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libliveness.so.$(VERSION)
+	ln -sf libliveness.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libliveness.so
+	install -m 644 include/liveness.h $(DESTDIR)$(INCLUDEDIR)/liveness.h
+	install -m 644 $(B)/liveness.pc $(DESTDIR)$(PKGCONFIGDIR)/liveness.pc
+	install -m 644 $(filter %.3,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(filter %.7,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libliveness.a $(DESTDIR)$(LIBDIR)/libliveness.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libliveness.so \
+		$(DESTDIR)$(INCLUDEDIR)/liveness.h $(DESTDIR)$(PKGCONFIGDIR)/liveness.pc
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(filter %.3,$(MAN_PAGES))))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(filter %.7,$(MAN_PAGES))))
+
+clean:
+	rm -rf build build-san
+
+-include bench/bench.mk

@@ -1,0 +1,36 @@
+/* Helpers shared by the Check suites: loopback sockets, namespaces, nftables. */
+#ifndef LIVENESS_TESTS_UTIL_H
+#define LIVENESS_TESTS_UTIL_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "liveness.h"
+
+/* A listening TCP socket on 127.0.0.1, an ephemeral port unless port != 0. */
+int tu_listen(uint16_t port);
+uint16_t tu_port(int fd);
+/* A connected loopback pair: *client connected to *server (accepted). */
+void tu_pair(int *client, int *server);
+/* Same, with the listener kept open in *listener (or closed if NULL) and a fixed port. */
+void tu_pair_port(uint16_t port, int *client, int *server, int *listener);
+
+/*
+ * Move the calling process into a private network namespace with lo up.
+ * Returns 1 on success. Otherwise prints "SKIP <what>: <reason>" and returns
+ * 0, or fails the test when LIVENESS_REQUIRE_NETNS=1 (CI).
+ */
+int tu_netns(const char *what);
+/* Run nft with the given ruleset text on stdin; fails the test on error. */
+void tu_nft(const char *ruleset);
+/* Drop every packet to or from TCP port in this namespace ("vanished host"). */
+void tu_drop_port(uint16_t port);
+void tu_undrop(void);
+
+/* Wait until fd is readable or has an error (poll), at most timeout; returns
+ * the time it took, or LIVENESS_NEVER on timeout. */
+liveness_time tu_wait_readable(int fd, liveness_time timeout);
+/* Is the TCP socket of this local port still in the kernel's table? */
+int tu_socket_exists(uint16_t local_port);
+
+#endif
