@@ -106,12 +106,19 @@ void tu_drop_port(uint16_t port)
 {
 	char rules[512];
 
+	/*
+	 * On loopback every packet passes the input hook on arrival, so dropping
+	 * there, both directions, is a silent black hole. A drop at the output
+	 * hook would not be: the sender's own stack sees -EPERM, keeps the data
+	 * unsent and falls back to zero-window probes, which no vanished host
+	 * causes. "add" is idempotent for the table and chain, so ports add up.
+	 */
 	snprintf(rules, sizeof(rules),
-		 "table inet liveness_test {\n"
-		 " chain in { type filter hook input priority 0; tcp sport %u drop; tcp dport %u drop; }\n"
-		 " chain out { type filter hook output priority 0; tcp sport %u drop; tcp dport %u drop; }\n"
-		 "}\n",
-		 port, port, port, port);
+		 "add table inet liveness_test\n"
+		 "add chain inet liveness_test in { type filter hook input priority 0; }\n"
+		 "add rule inet liveness_test in tcp sport %u drop\n"
+		 "add rule inet liveness_test in tcp dport %u drop\n",
+		 port, port);
 	tu_nft(rules);
 }
 
