@@ -45,7 +45,7 @@ SHARED := $(B)/libliveness.so.$(VERSION)
 SONAME := libliveness.so.$(SOMAJOR)
 
 TEST_SRCS := $(sort $(wildcard tests/check_*.c))
-TEST_SUPPORT := tests/run.c tests/util.c
+TEST_SUPPORT := tests/run.c tests/util.c examples/netns.c
 TEST_BIN := $(B)/tests/check_liveness
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
@@ -83,10 +83,10 @@ $(B)/liveness.pc: liveness.pc.in Makefile
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
-$(B)/examples/%: examples/%.c $(STATIC)
+$(B)/examples/scenarios: examples/scenarios.c examples/netns.c examples/netns.h $(STATIC)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples -o $@ examples/scenarios.c examples/netns.c $(STATIC) $(LDFLAGS)
 
 # The test runner: one Check suite per tests/check_*.c, found by file name.
 $(B)/tests/suites.h: $(TEST_SRCS) Makefile
@@ -94,9 +94,9 @@ $(B)/tests/suites.h: $(TEST_SRCS) Makefile
 	$(Q)for f in $(TEST_SRCS); do n=$$(basename $$f .c); n=$${n#check_}; \
 		echo "SUITE($$n)"; done > $@
 
-$(TEST_BIN): $(TEST_SRCS) $(TEST_SUPPORT) tests/util.h $(B)/tests/suites.h $(STATIC)
+$(TEST_BIN): $(TEST_SRCS) $(TEST_SUPPORT) tests/util.h examples/netns.h $(B)/tests/suites.h $(STATIC)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(CHECK_CFLAGS) -I$(B)/tests -Itests -o $@ \
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(CHECK_CFLAGS) -I$(B)/tests -Itests -Iexamples -o $@ \
 		$(TEST_SRCS) $(TEST_SUPPORT) $(STATIC) $(CHECK_LIBS) $(LDFLAGS)
 
 deps:

@@ -1,15 +1,13 @@
 #include "util.h"
+#include "netns.h"
 
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
-#include <net/if.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,70 +59,32 @@ void tu_pair(int *client, int *server)
 
 int tu_netns(const char *what)
 {
-	struct ifreq ifr;
-	int fd;
+	char why[256];
 	const char *req = getenv("LIVENESS_REQUIRE_NETNS");
-	int required = req && strcmp(req, "1") == 0;
 
-	if (unshare(CLONE_NEWNET) != 0) {
-		int e = errno;
-		if (required)
-			ck_abort_msg("%s: a private network namespace is required here "
-				     "(LIVENESS_REQUIRE_NETNS=1) but unshare(CLONE_NEWNET) failed: %s",
-				     what, strerror(e));
-		printf("SKIP %s: unshare(CLONE_NEWNET): %s (run as root to include it)\n", what,
-		       strerror(e));
-		return 0;
-	}
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	ck_assert_int_ge(fd, 0);
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
-	ck_assert_int_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-	ifr.ifr_flags |= IFF_UP;
-	ck_assert_int_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
-	close(fd);
-	if (system("nft --version >/dev/null 2>&1") != 0) {
-		if (required)
-			ck_abort_msg("%s: nft(8) is required here but missing", what);
-		printf("SKIP %s: nft(8) not found (apt-get install nftables)\n", what);
-		return 0;
-	}
-	return 1;
+	if (netns_enter(why, sizeof(why)) == 0)
+		return 1;
+	if (req && strcmp(req, "1") == 0)
+		ck_abort_msg("%s: a private network namespace is required here "
+			     "(LIVENESS_REQUIRE_NETNS=1) but: %s", what, why);
+	printf("SKIP %s: %s\n", what, why);
+	fflush(stdout);
+	return 0;
 }
 
 void tu_nft(const char *ruleset)
 {
-	FILE *p = popen("nft -f -", "w");
-
-	ck_assert_ptr_nonnull(p);
-	fputs(ruleset, p);
-	ck_assert_msg(pclose(p) == 0, "nft rejected: %s", ruleset);
+	ck_assert_msg(netns_nft(ruleset) == 0, "nft rejected: %s", ruleset);
 }
 
 void tu_drop_port(uint16_t port)
 {
-	char rules[512];
-
-	/*
-	 * On loopback every packet passes the input hook on arrival, so dropping
-	 * there, both directions, is a silent black hole. A drop at the output
-	 * hook would not be: the sender's own stack sees -EPERM, keeps the data
-	 * unsent and falls back to zero-window probes, which no vanished host
-	 * causes. "add" is idempotent for the table and chain, so ports add up.
-	 */
-	snprintf(rules, sizeof(rules),
-		 "add table inet liveness_test\n"
-		 "add chain inet liveness_test in { type filter hook input priority 0; }\n"
-		 "add rule inet liveness_test in tcp sport %u drop\n"
-		 "add rule inet liveness_test in tcp dport %u drop\n",
-		 port, port);
-	tu_nft(rules);
+	ck_assert_msg(netns_drop_port(port) == 0, "nft: cannot drop port %u", port);
 }
 
 void tu_undrop(void)
 {
-	tu_nft("delete table inet liveness_test\n");
+	ck_assert_int_eq(netns_undrop(), 0);
 }
 
 liveness_time tu_wait_readable(int fd, liveness_time timeout)

@@ -21,9 +21,8 @@ void tu_pair_port(uint16_t port, int *client, int *server, int *listener);
  * 0, or fails the test when LIVENESS_REQUIRE_NETNS=1 (CI).
  */
 int tu_netns(const char *what);
-/* Run nft with the given ruleset text on stdin; fails the test on error. */
+/* examples/netns.h, failing the test on error. */
 void tu_nft(const char *ruleset);
-/* Drop every packet to or from TCP port on arrival ("vanished host"); ports add up. */
 void tu_drop_port(uint16_t port);
 void tu_undrop(void);
 
