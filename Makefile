@@ -111,7 +111,7 @@ check: deps all $(TEST_BIN) lint-man
 
 lint-man:
 	$(call msg,LINT,man)
-	$(Q)mandoc -Tlint -W warning $(MAN_PAGES)
+	$(Q)$(if $(MAN_PAGES),mandoc -Tlint -W warning $(MAN_PAGES),echo "no man pages" >&2; exit 1)
 
 demo: deps $(B)/examples/scenarios
 	$(Q)$(B)/examples/scenarios
