@@ -389,7 +389,7 @@ START_TEST(plain_close_leaves_orphan_abort_does_not)
 	tu_drop_port(PORT + 2);
 	ck_assert_int_eq(write(c1, &x, 1), 1);
 	ck_assert_int_eq(write(c2, &x, 1), 1);
-	close(c1);                           /* an orphan now retransmits for ~15 minutes */
+	close(c1); /* an orphan: retransmits until tcp_orphan_retries runs out */
 	ck_assert_int_eq(liveness_abort(c2), 0); /* gone at once */
 	ck_assert(tu_socket_exists(p1));
 	ck_assert(!tu_socket_exists(p2));

@@ -248,6 +248,15 @@ for p in man/*.3 man/*.7; do
 		nexamples=$((nexamples + 1))
 done
 
+# The README's usage example is documentation too.
+awk '/^```c$/ { c = 1; next } c && /^```$/ { exit } c { print }' README.md >"$tmp/readme.c"
+if grep -q 'main(' "$tmp/readme.c"; then
+	build_c "$tmp/readme.c" "$tmp/readme.out" "README.md: the usage example does not compile and link" &&
+		nexamples=$((nexamples + 1))
+else
+	fail "README.md has no \`\`\`c block with a complete program"
+fi
+
 # ---- (e) the header stands alone ---------------------------------------------
 hdir=$(dirname "$HEADER")
 hname=$(basename "$HEADER")
