@@ -147,3 +147,4 @@ clean:
 	rm -rf build build-san
 
 -include bench/bench.mk
+-include tools/tools.mk
