@@ -2,6 +2,8 @@
 # Variables: PREFIX LIBDIR INCLUDEDIR MANDIR BINDIR PKGCONFIGDIR DESTDIR, CFLAGS (yours),
 # V=1 (show commands), WERROR=1 (-Werror), SANITIZE=1 (ASan+UBSan, separate build dir).
 
+.DEFAULT_GOAL := all
+
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
@@ -58,10 +60,16 @@ MAN_PAGES := $(sort $(wildcard man/*.3 man/*.7))
 # cannot resolve from the source tree (tests/docs.sh checks the stubs).
 MAN_SOURCES = $(shell grep -L '^\.so ' $(MAN_PAGES))
 
+# Fragments for the benchmark and fuzzers, the command and shim, and the
+# examples; included before the rules so their variables are set in time.
+-include bench/bench.mk
+-include tools/tools.mk
+-include examples/examples.mk
+
 .PHONY: all check demo bench fuzz install uninstall clean deps lint-man docs-check
 .SUFFIXES:
 
-all: $(STATIC) $(B)/libliveness.so $(EXAMPLE_BINS) $(B)/liveness.pc
+all: $(STATIC) $(B)/libliveness.so $(EXAMPLE_BINS) $(B)/liveness.pc $(EXAMPLES_ALL) $(TOOLS_ALL)
 
 $(B)/lib/%.o: lib/%.c include/liveness.h $(wildcard lib/*.h)
 	$(call msg,CC,$@)
@@ -146,5 +154,3 @@ uninstall:
 clean:
 	rm -rf build build-san
 
--include bench/bench.mk
--include tools/tools.mk
