@@ -1,5 +1,6 @@
 /* liveness_strerror() and liveness_cause_name(): static strings, never NULL. */
 #include <errno.h>
+#include <limits.h>
 
 #include "liveness.h"
 
@@ -10,6 +11,9 @@
  */
 LIVENESS_EXPORT const char *liveness_strerror(int err)
 {
+	/* INT_MIN has no positive counterpart; it is no errno either. */
+	if (err == INT_MIN)
+		return "unknown error";
 	if (err < 0)
 		err = -err;
 	switch (err) {
