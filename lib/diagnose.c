@@ -11,9 +11,17 @@
 #include "internal.h"
 #include "liveness.h"
 
+/*
+ * struct tcp_info is the kernel's own layout: the BSDs have a TCP_INFO with
+ * other fields, macOS has none. Only Linux's layout (glibc or musl) is read.
+ */
+#if defined(TCP_INFO) && defined(__linux__)
+#define HAVE_LINUX_TCP_INFO 1
+#endif
+
 LIVENESS_EXPORT int liveness_tcp_info(int fd, struct liveness_tcp_info *info)
 {
-#ifdef TCP_INFO
+#ifdef HAVE_LINUX_TCP_INFO
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
 	int r;
@@ -87,6 +95,7 @@ static enum liveness_cause from_errno(int fd, int err)
 /* No error to go by: the connection's state says what the peer did. */
 static enum liveness_cause from_state(int fd)
 {
+#ifdef HAVE_LINUX_TCP_INFO
 	struct liveness_tcp_info info;
 
 	if (liveness_tcp_info(fd, &info) != 0)
@@ -108,6 +117,10 @@ static enum liveness_cause from_state(int fd)
 		/* TCP_CLOSE with no pending error: never connected, or the error was consumed. */
 		return LIVENESS_LOCAL_ERROR;
 	}
+#else
+	(void)fd;
+	return LIVENESS_LOCAL_ERROR; /* no state to go by on this system */
+#endif
 }
 
 LIVENESS_EXPORT enum liveness_cause liveness_diagnose(int fd, ssize_t io_result, int io_errno)
