@@ -55,7 +55,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 EXAMPLE_SRCS := examples/scenarios.c
 EXAMPLE_BINS := $(EXAMPLE_SRCS:%.c=$(B)/%)
 
-MAN_PAGES := $(sort $(wildcard man/*.3 man/*.7))
+MAN_PAGES := $(sort $(wildcard man/*.1 man/*.3 man/*.7))
 # Pages without the one-line ".so man3/X.3" stubs, which mandoc -Tlint
 # cannot resolve from the source tree (tests/docs.sh checks the stubs).
 MAN_SOURCES = $(shell grep -L '^\.so ' $(MAN_PAGES))
@@ -131,7 +131,7 @@ lint-man:
 demo: deps $(B)/examples/scenarios
 	$(Q)$(B)/examples/scenarios
 
-install: all
+install: all install-tools
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libliveness.a
@@ -144,7 +144,7 @@ install: all
 	install -m 644 $(filter %.3,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 $(filter %.7,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man7/
 
-uninstall:
+uninstall: uninstall-tools
 	rm -f $(DESTDIR)$(LIBDIR)/libliveness.a $(DESTDIR)$(LIBDIR)/libliveness.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libliveness.so \
 		$(DESTDIR)$(INCLUDEDIR)/liveness.h $(DESTDIR)$(PKGCONFIGDIR)/liveness.pc

@@ -1,0 +1,24 @@
+/* The liveness command: shared helpers of its subcommands (liveness(1)). */
+#ifndef LIVENESS_TOOLS_CLI_H
+#define LIVENESS_TOOLS_CLI_H
+
+#include <stddef.h>
+
+/* Print "liveness: <message>" on one line to stderr and exit 2 (bad input). */
+__attribute__((noreturn, format(printf, 1, 2))) void lvt_usage_error(const char *fmt, ...);
+
+/*
+ * The absolute path of libliveness-preload.so: $LIVENESS_PRELOAD, else the
+ * one next to this executable (the build tree), else the installed one.
+ * Returns 0, or -ENOENT with the installed path in buf.
+ */
+int lvt_shim_path(char *buf, size_t len);
+
+/* An option's value: "--name value" or "--name=value"; NULL if argv[*i] is not --name. */
+const char *lvt_option(int argc, char **argv, int *i, const char *name);
+
+int lvt_plan_main(int argc, char **argv);
+int lvt_doctor_main(int argc, char **argv);
+int lvt_run_main(int argc, char **argv);
+
+#endif

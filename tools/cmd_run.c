@@ -1,0 +1,111 @@
+/*
+ * liveness run: exec a program with the shim preloaded and its settings in
+ * the environment. The settings are checked here with the shim's own
+ * parser, so a mistake is a usage error now and not a silent no-op later.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "settings.h"
+
+static const char run_usage[] =
+	"usage: liveness run --budget BUDGET [--debug] [--] PROGRAM [ARG ...]\n"
+	"       liveness run [--keepalive IDLE:INTERVAL:COUNT] [--user-timeout MS] [--debug]\n"
+	"                    [--] PROGRAM [ARG ...]\n"
+	"\n"
+	"Run PROGRAM with libliveness-preload.so, which gives every TCP socket it creates,\n"
+	"connects or accepts the settings of 'liveness plan BUDGET', or the explicit ones:\n"
+	"keepalive probes after IDLE s, every INTERVAL s, COUNT of them, and TCP_USER_TIMEOUT\n"
+	"MS milliseconds. --debug sets LIVENESS_DEBUG=1: the shim reports its settings and its\n"
+	"first failure on stderr. The shim is $LIVENESS_PRELOAD, the one next to this command,\n"
+	"or the installed one.\n";
+
+int lvt_run_main(int argc, char **argv)
+{
+	const char *budget = NULL, *keepalive = NULL, *user_timeout = NULL, *v;
+	struct lvt_settings s;
+	char why[300], shim[4096], *preload;
+	const char *old;
+	int i, debug = 0;
+	size_t n;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if (argv[i][0] != '-')
+			break;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(run_usage, stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--debug") == 0)
+			debug = 1;
+		else if ((v = lvt_option(argc, argv, &i, "--budget")))
+			budget = v;
+		else if ((v = lvt_option(argc, argv, &i, "--keepalive")))
+			keepalive = v;
+		else if ((v = lvt_option(argc, argv, &i, "--user-timeout")))
+			user_timeout = v;
+		else
+			lvt_usage_error("run: unknown option '%s' (liveness run --help)", argv[i]);
+	}
+	if (budget && (keepalive || user_timeout))
+		lvt_usage_error("run: --budget plans keepalive and user timeout itself; "
+				"give it alone, or --keepalive and --user-timeout");
+	if (!budget && !keepalive && !user_timeout)
+		lvt_usage_error("run: give --budget, or --keepalive and/or --user-timeout");
+	if (i >= argc)
+		lvt_usage_error("run: a program to run is needed: liveness run --budget 30s -- PROGRAM");
+	if (budget && !*budget)
+		lvt_usage_error("run: --budget: empty duration");
+	if (keepalive && !*keepalive)
+		lvt_usage_error("run: --keepalive: empty value; want IDLE:INTERVAL:COUNT");
+	if (user_timeout && !*user_timeout)
+		lvt_usage_error("run: --user-timeout: empty value; want milliseconds");
+	/* The shim's own parsers, so what passes here is what the shim applies. */
+	if (budget && lvt_budget(budget, &s.budget, &s.plan, why, sizeof(why)) < 0)
+		lvt_usage_error("run: --budget: %s", why);
+	if (keepalive && lvt_parse_keepalive(keepalive, &s.idle, &s.interval, &s.count, why,
+					     sizeof(why)) < 0)
+		lvt_usage_error("run: --keepalive: %s", why);
+	if (user_timeout && lvt_parse_user_timeout(user_timeout, &s.user_timeout, why,
+						   sizeof(why)) < 0)
+		lvt_usage_error("run: --user-timeout: %s", why);
+	if (lvt_shim_path(shim, sizeof(shim)) < 0)
+		lvt_usage_error("run: %s not found: build it (make) or install it, or set "
+				"LIVENESS_PRELOAD", shim);
+
+	/* Exactly the settings asked for: none inherited from our own environment. */
+	unsetenv("LIVENESS_BUDGET");
+	unsetenv("LIVENESS_KEEPALIVE");
+	unsetenv("LIVENESS_USER_TIMEOUT");
+	if ((budget && setenv("LIVENESS_BUDGET", budget, 1) != 0) ||
+	    (keepalive && setenv("LIVENESS_KEEPALIVE", keepalive, 1) != 0) ||
+	    (user_timeout && setenv("LIVENESS_USER_TIMEOUT", user_timeout, 1) != 0) ||
+	    (debug && setenv("LIVENESS_DEBUG", "1", 1) != 0)) {
+		perror("liveness: run: setenv");
+		return 126;
+	}
+	/* Keep whatever the caller preloads, after the shim. */
+	old = getenv("LD_PRELOAD");
+	n = strlen(shim) + (old ? strlen(old) : 0) + 2;
+	if (!(preload = malloc(n))) {
+		perror("liveness: run");
+		return 126;
+	}
+	snprintf(preload, n, "%s%s%s", shim, old && *old ? ":" : "", old && *old ? old : "");
+	if (setenv("LD_PRELOAD", preload, 1) != 0) {
+		perror("liveness: run: setenv");
+		return 126;
+	}
+	free(preload);
+	execvp(argv[i], argv + i);
+	fprintf(stderr, "liveness: run: %s: %s\n", argv[i], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}

@@ -1,0 +1,151 @@
+/* Durations and numbers for the command line and the shim's environment. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "duration.h"
+
+static const struct {
+	const char *name;
+	liveness_time ns;
+} units[] = {
+	/* Longest first, so "ms" is not read as "m" followed by junk. */
+	{"ns", 1},
+	{"us", LIVENESS_USEC},
+	{"ms", LIVENESS_MSEC},
+	{"s", LIVENESS_SEC},
+	{"m", 60 * LIVENESS_SEC},
+	{"h", 3600 * LIVENESS_SEC},
+	{"d", 86400 * LIVENESS_SEC},
+};
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int fail(const char **why, const char *text, int err)
+{
+	if (why)
+		*why = text;
+	return err;
+}
+
+int lvt_parse_duration(const char *s, liveness_time *out, const char **why)
+{
+	liveness_time total = 0;
+
+	if (!s || !*s)
+		return fail(why, "empty duration", -EINVAL);
+	if (!is_digit(*s) && !(*s == '.' && is_digit(s[1])))
+		return fail(why, "not a duration: write a number and a unit, e.g. 30s, 2m, 500ms",
+			    -EINVAL);
+	while (*s) {
+		liveness_time whole = 0, frac = 0, scale = 1, unit = 0, part;
+		size_t i, n;
+
+		if (!is_digit(*s) && *s != '.')
+			return fail(why, "unexpected character in duration", -EINVAL);
+		for (n = 0; is_digit(*s); s++, n++) {
+			liveness_time d = (liveness_time)(*s - '0');
+			if (whole > (LIVENESS_NEVER - d) / 10)
+				return fail(why, "duration too long", -ERANGE);
+			whole = whole * 10 + d;
+		}
+		if (*s == '.') {
+			s++;
+			if (!is_digit(*s))
+				return fail(why, "a decimal point needs digits after it", -EINVAL);
+			/* Nanoseconds are the resolution: digits past the ninth are dropped. */
+			for (; is_digit(*s); s++, n++) {
+				if (scale < 1000000000) {
+					frac = frac * 10 + (liveness_time)(*s - '0');
+					scale *= 10;
+				}
+			}
+		}
+		if (n == 0)
+			return fail(why, "a unit needs a number before it", -EINVAL);
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			size_t len = strlen(units[i].name);
+			if (strncmp(s, units[i].name, len) == 0 && !(s[len] >= 'a' && s[len] <= 'z')) {
+				unit = units[i].ns;
+				s += len;
+				break;
+			}
+		}
+		if (unit == 0)
+			return fail(why, *s ? "unknown unit: use ns, us, ms, s, m, h or d"
+					    : "missing unit: use s, ms, m or h, e.g. 30s",
+				    -EINVAL);
+		if (whole > LIVENESS_NEVER / unit)
+			return fail(why, "duration too long", -ERANGE);
+		/* frac / scale of a unit, without overflow: units from 1 s up are whole seconds. */
+		if (unit % LIVENESS_SEC == 0)
+			part = frac * (1000000000 / scale) * (unit / LIVENESS_SEC);
+		else
+			part = frac * unit / scale;
+		/* LIVENESS_NEVER itself means "no deadline", so it is not a duration. */
+		if (whole * unit > LIVENESS_NEVER - 1 - part ||
+		    total > LIVENESS_NEVER - 1 - part - whole * unit)
+			return fail(why, "duration too long", -ERANGE);
+		total += whole * unit + part;
+	}
+	*out = total;
+	return 0;
+}
+
+int lvt_parse_uint(const char *s, unsigned long long max, unsigned long long *out,
+		   const char **why)
+{
+	unsigned long long v = 0;
+
+	if (!s || !*s)
+		return fail(why, "empty number", -EINVAL);
+	for (; *s; s++) {
+		if (!is_digit(*s))
+			return fail(why, "not a whole number", -EINVAL);
+		unsigned d = (unsigned)(*s - '0');
+		if (d > max || v > (max - d) / 10)
+			return fail(why, "number out of range", -ERANGE);
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+const char *lvt_fmt_sec(liveness_time t, char *buf, size_t len)
+{
+	const liveness_time cs = 10 * LIVENESS_MSEC;
+	liveness_time c;
+
+	if (t == LIVENESS_NEVER) {
+		snprintf(buf, len, "never");
+		return buf;
+	}
+	c = t / cs + (t % cs != 0); /* hundredths, rounded up */
+	if (c % 100 == 0)
+		snprintf(buf, len, "%llu s", (unsigned long long)(c / 100));
+	else if (c % 10 == 0)
+		snprintf(buf, len, "%llu.%llu s", (unsigned long long)(c / 100),
+			 (unsigned long long)(c % 100 / 10));
+	else
+		snprintf(buf, len, "%llu.%02llu s", (unsigned long long)(c / 100),
+			 (unsigned long long)(c % 100));
+	return buf;
+}
+
+const char *lvt_fmt_duration(liveness_time t, char *buf, size_t len)
+{
+	if (t % (3600 * LIVENESS_SEC) == 0 && t != 0)
+		snprintf(buf, len, "%lluh", (unsigned long long)(t / (3600 * LIVENESS_SEC)));
+	else if (t % (60 * LIVENESS_SEC) == 0 && t != 0)
+		snprintf(buf, len, "%llum", (unsigned long long)(t / (60 * LIVENESS_SEC)));
+	else if (t % LIVENESS_SEC == 0)
+		snprintf(buf, len, "%llus", (unsigned long long)(t / LIVENESS_SEC));
+	else if (t % LIVENESS_MSEC == 0)
+		snprintf(buf, len, "%llums", (unsigned long long)(t / LIVENESS_MSEC));
+	else
+		snprintf(buf, len, "%lluns", (unsigned long long)t);
+	return buf;
+}
