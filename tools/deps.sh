@@ -3,7 +3,9 @@
 # On Debian as root it installs what is missing; elsewhere it prints the exact command.
 # LIVENESS_DEPS_EXTRA adds packages (CI passes the benchmark's and examples' ones).
 set -eu
-pkgs="check pkg-config nftables mandoc ${LIVENESS_DEPS_EXTRA:-}"
+# The examples build against libuv and libevent and are tested against a real
+# redis-server; the shim is tested under socat and python3, checked with ss.
+pkgs="check pkg-config nftables mandoc redis-server socat python3 iproute2 libuv1-dev libevent-dev ${LIVENESS_DEPS_EXTRA:-}"
 missing=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 if command -v dpkg-query >/dev/null 2>&1; then
