@@ -123,6 +123,26 @@ static enum liveness_cause from_state(int fd)
 #endif
 }
 
+/*
+ * read() returns 0 after the peer's FIN, but also on a connection the
+ * kernel already ended whose error an earlier call consumed: a send() that
+ * failed with ETIMEDOUT leaves the next recv() a plain end of file. A FIN
+ * leaves the socket in CLOSE_WAIT (or later closing states); a timed-out
+ * connection is in CLOSE with its probe or retransmission counts intact.
+ */
+static enum liveness_cause end_of_file(int fd)
+{
+	struct liveness_tcp_info info;
+
+	if (liveness_tcp_info(fd, &info) == 0 && info.state == TCP_CLOSE) {
+		if (info.retransmits > 0)
+			return LIVENESS_RETRANSMIT_TIMEOUT;
+		if (info.probes > 0)
+			return timed_out(fd);
+	}
+	return LIVENESS_CLOSED;
+}
+
 LIVENESS_EXPORT enum liveness_cause liveness_diagnose(int fd, ssize_t io_result, int io_errno)
 {
 	int err = 0;
@@ -133,7 +153,7 @@ LIVENESS_EXPORT enum liveness_cause liveness_diagnose(int fd, ssize_t io_result,
 	if (io_result > 0)
 		return LIVENESS_ALIVE;
 	if (io_result == 0)
-		return LIVENESS_CLOSED; /* end of file: the peer's FIN */
+		return end_of_file(fd);
 	if (io_errno == EAGAIN || io_errno == EWOULDBLOCK || io_errno == EINTR ||
 	    io_errno == EINPROGRESS)
 		io_errno = 0; /* not a failure by itself; look at the socket */

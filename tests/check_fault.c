@@ -347,6 +347,45 @@ START_TEST(vanished_busy_peer_tcp_retries2)
 }
 END_TEST
 
+/* A send() that failed with ETIMEDOUT consumed the error; the next read is a plain EOF. */
+START_TEST(timeout_consumed_by_earlier_send)
+{
+	struct liveness_tcp idle = {1, 1, 1, 1, 0, -1}, busy = {1, 1, 1, 9, 1000, -1};
+	int c1, s1, c2, s2;
+	char x = 'x';
+	liveness_time took;
+
+	if (!tu_netns("timeout consumed by an earlier send"))
+		return;
+	tu_pair_port(PORT, &c1, &s1, NULL);
+	tu_pair_port(PORT + 1, &c2, &s2, NULL);
+	ck_assert_int_eq(liveness_tcp_set(c1, &idle), 0);
+	ck_assert_int_eq(liveness_tcp_set(c2, &busy), 0);
+	exchange(c1, s1);
+	exchange(c2, s2);
+	tu_drop_port(PORT);
+	tu_drop_port(PORT + 1);
+	ck_assert_int_eq(write(c2, &x, 1), 1);
+	ck_assert_uint_ne(tu_wait_readable(c1, 5 * LIVENESS_SEC), LIVENESS_NEVER);
+	ck_assert_uint_ne(tu_wait_readable(c2, 5 * LIVENESS_SEC), LIVENESS_NEVER);
+	ck_assert_int_eq(send(c1, &x, 1, MSG_NOSIGNAL), -1);
+	ck_assert_int_eq(errno, ETIMEDOUT);
+	ck_assert_int_eq(send(c2, &x, 1, MSG_NOSIGNAL), -1);
+	ck_assert_int_eq(errno, ETIMEDOUT);
+	ck_assert_int_eq(read(c1, &x, 1), 0);
+	ck_assert_int_eq(read(c2, &x, 1), 0);
+	took = 0;
+	report("keepalive timeout, error consumed", liveness_diagnose(c1, 0, 0),
+	       LIVENESS_KEEPALIVE_TIMEOUT, took, RTT_BUDGET);
+	report("retransmit timeout, error consumed", liveness_diagnose(c2, 0, 0),
+	       LIVENESS_RETRANSMIT_TIMEOUT, took, RTT_BUDGET);
+	close(c1);
+	close(c2);
+	close(s1);
+	close(s2);
+}
+END_TEST
+
 START_TEST(rebooted_peer_is_reset_on_next_send)
 {
 	int c, s;
@@ -421,6 +460,7 @@ Suite *fault_suite(void)
 	tcase_add_test(timers, vanished_busy_peer_user_timeout_3s);
 	tcase_add_test(timers, vanished_busy_peer_tcp_retries2);
 	tcase_add_test(timers, icmp_unreachable_while_busy);
+	tcase_add_test(timers, timeout_consumed_by_earlier_send);
 	tcase_set_timeout(quick, 20);
 	tcase_set_timeout(timers, 30);
 	suite_add_tcase(s, quick);
