@@ -152,5 +152,5 @@ uninstall: uninstall-tools
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(filter %.7,$(MAN_PAGES))))
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 

@@ -184,10 +184,169 @@ LIVENESS_EXPORT int liveness_tcp_info(int fd, struct liveness_tcp_info *info);
 
 /* ---- Layer 3: heartbeat for one connection ------------------------------ */
 /* LAYER3-BEGIN (declarations owned by lib/hb.c) */
+
+/* Flags for struct liveness_policy. */
+#define LIVENESS_ROUND_TRIP 0x1u /* only an answer to our ping proves life */
+#define LIVENESS_RTT_TIMEOUT 0x2u /* keep timeout >= 3 x (srtt + 4 x rttvar) */
+
+/*
+ * When to ping and when to give up on one connection. One policy is shared,
+ * read-only, by every connection that uses it and must outlive them. Times
+ * are nanoseconds. liveness_hb_init() checks every field.
+ */
+struct liveness_policy {
+	liveness_time interval;          /* ping after this much silence; > 0 */
+	liveness_time timeout;           /* dead after this much silence; >= interval */
+	liveness_time retry;             /* re-ping this often while unanswered; 1..interval */
+	unsigned jitter;                 /* 0..100: percent of interval a ping may come early */
+	unsigned flags;                  /* LIVENESS_ROUND_TRIP, LIVENESS_RTT_TIMEOUT */
+	liveness_time peer_min_interval; /* peer pings closer than this earn a strike; 0: no guard */
+	unsigned peer_max_strikes;       /* 0..254; one more strike is a flood */
+};
+
+/*
+ * Fill *p for the given interval and timeout (nanoseconds) with defaults for
+ * the other fields: retry (timeout - interval) / 3 kept within
+ * [interval / 4, interval], jitter 10, flags 0, peer_min_interval retry / 2,
+ * peer_max_strikes 2. Returns 0, or -EINVAL (p NULL, interval or timeout 0,
+ * timeout < interval) leaving *p unchanged.
+ */
+LIVENESS_EXPORT int liveness_policy_init(struct liveness_policy *p, liveness_time interval,
+					 liveness_time timeout);
+
+/*
+ * Heartbeat state of one connection, embedded by the caller in its own
+ * connection object (find it again with liveness_container_of()). All fields
+ * are private to the library; the size is part of the ABI (56 bytes on LP64).
+ */
+struct liveness_hb {
+	const struct liveness_policy *policy;
+	struct liveness_hb *next;    /* group wheel list */
+	struct liveness_hb **pprev;  /* NULL when in no group */
+	liveness_time proof;         /* last proof of life, or a credit after a stall */
+	liveness_time ping_at;       /* when our last ping was sent */
+	uint64_t peer;               /* last answered peer ping (high 48 bits), strikes, state */
+	uint32_t srtt_us;            /* smoothed round-trip time, microseconds */
+	uint32_t rttvar_us;          /* its mean deviation, microseconds */
+};
+
+/* What liveness_hb_step() and liveness_group_step() ask the caller to do. */
+enum liveness_event {
+	LIVENESS_NONE = 0, /* nothing is due */
+	LIVENESS_PING,     /* send a ping carrying seq; the peer echoes it in its pong */
+	LIVENESS_DEAD      /* the peer is gone: LIVENESS_HEARTBEAT_TIMEOUT */
+};
+
+/*
+ * Start the heartbeat of a connection established (or last heard from) at
+ * now. p must stay valid and unchanged while hb uses it. Returns 0 or
+ * -EINVAL (hb or p NULL, or a policy field out of range) leaving *hb
+ * unchanged. Do not initialize an hb that is in a group.
+ */
+LIVENESS_EXPORT int liveness_hb_init(struct liveness_hb *hb, const struct liveness_policy *p,
+				     liveness_time now);
+
+/*
+ * Bytes arrived at now: proof of life unless the policy has
+ * LIVENESS_ROUND_TRIP. A single store; never touches a group.
+ */
+LIVENESS_EXPORT void liveness_hb_rx(struct liveness_hb *hb, liveness_time now);
+
+/*
+ * The peer answered our ping seq at now: proof of life and a round-trip
+ * sample. A pong with any other seq, or a second pong for the same ping, is
+ * ignored.
+ */
+LIVENESS_EXPORT void liveness_hb_pong(struct liveness_hb *hb, uint32_t seq, liveness_time now);
+
+/*
+ * The peer sent us a ping at now. Returns 1 (answer it), 0 (too soon after
+ * the last answered one: do not answer; a strike) or -EPERM once the peer
+ * has more than peer_max_strikes strikes (close the connection with
+ * LIVENESS_FLOOD); -EINVAL if hb is NULL or not initialized.
+ */
+LIVENESS_EXPORT int liveness_hb_peer_ping(struct liveness_hb *hb, liveness_time now);
+
+/* Absolute time of the next action due, or LIVENESS_NEVER. */
+LIVENESS_EXPORT liveness_time liveness_hb_deadline(const struct liveness_hb *hb);
+
+/*
+ * The action due at now: LIVENESS_NONE before liveness_hb_deadline(),
+ * LIVENESS_PING with a new *seq (seq may be NULL), or LIVENESS_DEAD once,
+ * after which nothing more is due.
+ */
+LIVENESS_EXPORT enum liveness_event liveness_hb_step(struct liveness_hb *hb, liveness_time now,
+						     uint32_t *seq);
+
+/* Smoothed round-trip time in nanoseconds (RFC 6298), 0 before any sample. */
+LIVENESS_EXPORT liveness_time liveness_hb_rtt(const struct liveness_hb *hb);
 /* LAYER3-END */
 
 /* ---- Layer 4: many connections in one loop ------------------------------ */
 /* LAYER4-BEGIN (declarations owned by lib/group.c) */
+
+/*
+ * Many heartbeats stepped from one loop: a hashed timing wheel over the
+ * struct liveness_hb objects the caller embeds. All fields are private.
+ */
+struct liveness_group {
+	struct liveness_hb **wheel; /* slots x 8 lanes of list heads */
+	uint64_t *used;             /* one bit per non-empty slot */
+	struct liveness_hb *due[8]; /* lanes of members taken off the wheel */
+	struct liveness_hb *never;  /* members with no deadline */
+	liveness_time resolution;
+	liveness_time now;          /* latest time passed in */
+	uint64_t tick;              /* next wheel tick to visit */
+	uint64_t max_tick;          /* last tick whose time is representable */
+	uint32_t mask;              /* slots - 1 */
+	uint32_t lane;              /* round-robin lane for filing */
+	uint32_t next_due;          /* round-robin lane for stepping */
+};
+
+/*
+ * Make g an empty group whose wheel ticks every resolution nanoseconds,
+ * starting at now. Allocates the wheel (the only allocation of the group).
+ * Returns 0, -EINVAL (g NULL, resolution 0) or -ENOMEM; *g is unchanged on
+ * failure.
+ */
+LIVENESS_EXPORT int liveness_group_init(struct liveness_group *g, liveness_time resolution,
+					liveness_time now);
+
+/*
+ * Free the wheel. Members are detached (they may be added to another group
+ * or freed). g NULL, or freed twice, is a no-op.
+ */
+LIVENESS_EXPORT void liveness_group_free(struct liveness_group *g);
+
+/*
+ * Add an initialized hb, in O(1). Returns 0, -EINVAL (g or hb NULL, hb not
+ * initialized, or its policy's retry shorter than the group's resolution)
+ * or -EEXIST (hb is already in a group).
+ */
+LIVENESS_EXPORT int liveness_group_add(struct liveness_group *g, struct liveness_hb *hb);
+
+/* Remove hb from g in O(1); a no-op if hb is in no group or NULL. */
+LIVENESS_EXPORT void liveness_group_remove(struct liveness_group *g, struct liveness_hb *hb);
+
+/*
+ * The earliest time any member may need a step (possibly a little early,
+ * never late), or LIVENESS_NEVER for an empty group.
+ */
+LIVENESS_EXPORT liveness_time liveness_group_deadline(const struct liveness_group *g);
+
+/*
+ * Step the members due at now, one per call: returns a member with *ev
+ * LIVENESS_PING (and *seq) or LIVENESS_DEAD, or NULL when nothing more is
+ * due. A member returned with LIVENESS_DEAD has left the group. ev and seq
+ * may be NULL.
+ */
+LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g,
+							liveness_time now,
+							enum liveness_event *ev, uint32_t *seq);
+
+/* The object of type `type` whose member `member` is at ptr. */
+#define liveness_container_of(ptr, type, member)                                   \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 /* LAYER4-END */
 
 #ifdef __cplusplus

@@ -1,0 +1,47 @@
+# Benchmark and fuzzers; included by the Makefile before its own rules.
+# libuv and libevent are dependencies of the benchmark only, never of the
+# library. `make bench` runs 10k, 100k and 1M connections (BENCH_10M=1 adds
+# 10M); `make fuzz` runs every tests/fuzz_*.c for FUZZ_SECONDS each.
+
+# Keep the Makefile's default goal: the rules below must not become it.
+bench_default_goal := $(.DEFAULT_GOAL)
+
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
+BENCH_LIBS = $(shell pkg-config --cflags --libs libuv libevent)
+
+$(B)/bench/%: bench/%.c $(STATIC)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(BENCH_LIBS) $(LDFLAGS)
+
+bench: $(BENCH_BINS)
+	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
+
+# libFuzzer with ASan and UBSan, in its own build directory; a crash or a
+# violated invariant (__builtin_trap) fails the target.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_B := build-fuzz
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/%.c=$(FUZZ_B)/%)
+FUZZ_CFLAGS := $(BASE_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -DLIVENESS_BUILDING
+
+$(FUZZ_B)/%: tests/%.c $(LIB_SRCS) include/liveness.h $(wildcard lib/*.h)
+	$(call msg,FUZZCC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		mkdir -p $(FUZZ_B)/corpus-$$(basename $$f); \
+		echo "  FUZZ    $$f ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+			$(FUZZ_B)/corpus-$$(basename $$f) > $(FUZZ_B)/$$(basename $$f).log 2>&1 \
+			|| { tail -40 $(FUZZ_B)/$$(basename $$f).log; exit 1; }; \
+		grep -E '^(Done|stat::number_of_executed_units)' $(FUZZ_B)/$$(basename $$f).log; \
+	done
+
+.PHONY: bench fuzz
+.DEFAULT_GOAL := $(bench_default_goal)

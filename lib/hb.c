@@ -1,0 +1,326 @@
+/*
+ * Layer 3: the heartbeat state machine of one connection. Pure: no
+ * syscalls, no clock, no allocation; the caller passes time in and sends the
+ * pings this code asks for (the ngtcp2 "sans-I/O" pattern).
+ *
+ * The whole state is a handful of times. Everything due is derived from
+ * them by hb_due() on demand, so that liveness_hb_rx() is one store and the
+ * group can re-file a connection lazily (see lib/group.c). hb_due() is
+ * monotone: no call other than a step ever moves the deadline earlier,
+ * which is what makes that laziness safe.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hb_private.h"
+
+_Static_assert(sizeof(struct liveness_hb) <= 64, "struct liveness_hb is ABI: at most 64 bytes");
+
+/* The low 16 bits of hb->peer: state and the peer's strikes. */
+#define HB_ROUND_TRIP 0x01u /* copy of the policy flag, so rx need not read the policy */
+#define HB_OUT 0x02u        /* our last ping awaits its pong */
+#define HB_PINGED 0x04u     /* ping_at is valid */
+#define HB_DEAD 0x08u       /* DEAD was returned: nothing is due any more */
+#define HB_PEER 0x10u       /* the peer ping time is valid */
+#define HB_FLOOD 0x20u      /* the peer broke the ping rate limit */
+#define HB_RTT 0x40u        /* srtt_us and rttvar_us hold a sample */
+#define HB_STRIKE_SHIFT 8
+#define HB_STRIKE_MASK 0xff00u
+/*
+ * The peer's last answered ping is kept to 2^16 ns (65.5 us) in the high 48
+ * bits, which makes room for the state in one word. It is rounded down, so a
+ * gap is never underestimated: a well-spaced ping is never struck.
+ */
+#define HB_TIME_MASK (~(uint64_t)0xffff)
+
+#define HB_MAX_STRIKES 254u
+#define HB_KNOWN_FLAGS (LIVENESS_ROUND_TRIP | LIVENESS_RTT_TIMEOUT)
+
+static liveness_time sat_add(liveness_time a, liveness_time b)
+{
+	return a > LIVENESS_NEVER - b ? LIVENESS_NEVER : a + b;
+}
+
+static liveness_time max_time(liveness_time a, liveness_time b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * A clock that runs backwards is treated as no time passing: never act on
+ * a time earlier than one this connection has already seen.
+ */
+static liveness_time hb_clamp(const struct liveness_hb *hb, liveness_time now)
+{
+	now = max_time(now, hb->proof);
+	if (hb->peer & HB_PINGED)
+		now = max_time(now, hb->ping_at);
+	return now;
+}
+
+/*
+ * The sequence number of a ping is a hash of the time it was sent: pings of
+ * one connection are sent at distinct times, and the state stays within
+ * 56 bytes. A stale pong matches the current ping with probability 2^-32.
+ */
+static uint32_t hb_seq(liveness_time sent)
+{
+	uint64_t x = sent + 0x9e3779b97f4a7c15u;
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+	return (uint32_t)(x ^ (x >> 31));
+}
+
+/*
+ * How much earlier than interval this connection pings: a fixed fraction
+ * of the policy's jitter span, from a Fibonacci hash of the object's
+ * address, so that connections made at the same moment do not ping in step.
+ * Always < span, hence never later than interval.
+ */
+static liveness_time hb_jitter(const struct liveness_hb *hb, const struct liveness_policy *p)
+{
+	liveness_time span = p->interval / 100 * p->jitter + p->interval % 100 * p->jitter / 100;
+	uint64_t h = ((uint64_t)(uintptr_t)hb * 0x9e3779b97f4a7c15u) >> 32;
+
+	return (span >> 32) * h + (((span & 0xffffffffu) * h) >> 32);
+}
+
+/* The timeout in force: the policy's, or 3 x (srtt + 4 x rttvar) if longer. */
+static liveness_time hb_timeout(const struct liveness_hb *hb, const struct liveness_policy *p)
+{
+	liveness_time pto;
+
+	if (!(p->flags & LIVENESS_RTT_TIMEOUT) || !(hb->peer & HB_RTT))
+		return p->timeout;
+	pto = ((liveness_time)hb->srtt_us + 4 * (liveness_time)hb->rttvar_us) * 3 * LIVENESS_USEC;
+	return max_time(p->timeout, pto);
+}
+
+/*
+ * When the next ping is due. Unanswered (no pong, and no proof since it was
+ * sent): retry after the last one. Otherwise interval (less jitter) after the proof, but
+ * never sooner than retry after our last ping. Since retry <= interval this
+ * is at most interval after the proof, and it never decreases as proof grows.
+ */
+static liveness_time hb_ping_due(const struct liveness_hb *hb, const struct liveness_policy *p)
+{
+	liveness_time due = sat_add(hb->proof, p->interval - hb_jitter(hb, p));
+	liveness_time again;
+
+	if (!(hb->peer & HB_PINGED))
+		return due;
+	again = sat_add(hb->ping_at, p->retry);
+	if ((hb->peer & HB_OUT) && hb->ping_at >= hb->proof)
+		return again;
+	return max_time(due, again);
+}
+
+static liveness_time hb_dead_due(const struct liveness_hb *hb, const struct liveness_policy *p)
+{
+	return sat_add(hb->proof, hb_timeout(hb, p));
+}
+
+static liveness_time hb_due(const struct liveness_hb *hb)
+{
+	liveness_time ping, dead;
+
+	if (hb == NULL || hb->policy == NULL || (hb->peer & HB_DEAD))
+		return LIVENESS_NEVER;
+	ping = hb_ping_due(hb, hb->policy);
+	dead = hb_dead_due(hb, hb->policy);
+	return ping < dead ? ping : dead;
+}
+
+static int policy_valid(const struct liveness_policy *p)
+{
+	return p->interval > 0 && p->timeout >= p->interval && p->retry > 0 &&
+	       p->retry <= p->interval && p->jitter <= 100 && !(p->flags & ~HB_KNOWN_FLAGS) &&
+	       p->peer_max_strikes <= HB_MAX_STRIKES;
+}
+
+LIVENESS_EXPORT int liveness_policy_init(struct liveness_policy *p, liveness_time interval,
+					 liveness_time timeout)
+{
+	liveness_time retry;
+
+	if (p == NULL || interval == 0 || timeout < interval)
+		return -EINVAL;
+	/*
+	 * Three retries fit between the first ping and the verdict, like the
+	 * kernel's three keepalive probes; but not so few that a long timeout
+	 * leaves the peer unprobed for long, and never more often than four
+	 * per interval, so a dead peer does not cost a ping storm.
+	 */
+	retry = (timeout - interval) / 3;
+	if (retry < interval / 4)
+		retry = interval / 4;
+	if (retry > interval)
+		retry = interval;
+	if (retry == 0)
+		retry = 1;
+	memset(p, 0, sizeof(*p));
+	p->interval = interval;
+	p->timeout = timeout;
+	p->retry = retry;
+	p->jitter = 10;
+	p->flags = 0;
+	/* A peer on the same policy never pings closer than retry apart. */
+	p->peer_min_interval = retry / 2;
+	p->peer_max_strikes = 2; /* gRPC's default */
+	return 0;
+}
+
+LIVENESS_EXPORT int liveness_hb_init(struct liveness_hb *hb, const struct liveness_policy *p,
+				     liveness_time now)
+{
+	if (hb == NULL || p == NULL || !policy_valid(p))
+		return -EINVAL;
+	memset(hb, 0, sizeof(*hb));
+	hb->policy = p;
+	hb->proof = now; /* a new connection is its own proof of life */
+	if (p->flags & LIVENESS_ROUND_TRIP)
+		hb->peer = HB_ROUND_TRIP;
+	return 0;
+}
+
+LIVENESS_EXPORT void liveness_hb_rx(struct liveness_hb *hb, liveness_time now)
+{
+	/*
+	 * The per-packet path: compare and store, no timer work. The group
+	 * finds out lazily, when the old deadline comes up.
+	 */
+	if (hb != NULL && now > hb->proof && !(hb->peer & HB_ROUND_TRIP))
+		hb->proof = now;
+}
+
+/* RFC 6298 section 2, in microseconds, rounding down. */
+static void hb_rtt_sample(struct liveness_hb *hb, liveness_time rtt)
+{
+	uint64_t r = rtt / LIVENESS_USEC, srtt = hb->srtt_us, var = hb->rttvar_us;
+
+	if (r > UINT32_MAX)
+		r = UINT32_MAX;
+	if (!(hb->peer & HB_RTT)) {
+		srtt = r;
+		var = r / 2;
+		hb->peer |= HB_RTT;
+	} else {
+		var = (3 * var + (srtt > r ? srtt - r : r - srtt)) / 4;
+		srtt = (7 * srtt + r) / 8;
+	}
+	hb->srtt_us = (uint32_t)srtt;
+	hb->rttvar_us = (uint32_t)var;
+}
+
+LIVENESS_EXPORT void liveness_hb_pong(struct liveness_hb *hb, uint32_t seq, liveness_time now)
+{
+	if (hb == NULL || hb->policy == NULL || !(hb->peer & HB_OUT) || seq != hb_seq(hb->ping_at))
+		return;
+	now = hb_clamp(hb, now);
+	hb->peer &= ~(uint64_t)HB_OUT;
+	hb_rtt_sample(hb, now - hb->ping_at);
+	hb->proof = now;
+}
+
+LIVENESS_EXPORT int liveness_hb_peer_ping(struct liveness_hb *hb, liveness_time now)
+{
+	const struct liveness_policy *p;
+	uint64_t last, strikes;
+
+	if (hb == NULL || hb->policy == NULL)
+		return -EINVAL;
+	p = hb->policy;
+	if (hb->peer & HB_FLOOD)
+		return -EPERM;
+	if (p->peer_min_interval == 0)
+		return 1;
+	last = hb->peer & HB_TIME_MASK;
+	/*
+	 * A well-spaced ping is answered and forgives earlier strikes, so the
+	 * peer can never get more than peer_max_strikes + 1 pings per
+	 * peer_min_interval. A clock that runs backwards earns no strike.
+	 */
+	if (!(hb->peer & HB_PEER) || now < last || now - last >= p->peer_min_interval) {
+		if (!(hb->peer & HB_PEER) || now >= last)
+			hb->peer = (now & HB_TIME_MASK) | HB_PEER | (hb->peer & 0xffu);
+		return 1;
+	}
+	strikes = ((hb->peer & HB_STRIKE_MASK) >> HB_STRIKE_SHIFT) + 1;
+	if (strikes > p->peer_max_strikes) {
+		hb->peer |= HB_FLOOD;
+		return -EPERM;
+	}
+	hb->peer = (hb->peer & ~(uint64_t)HB_STRIKE_MASK) | strikes << HB_STRIKE_SHIFT;
+	return 0;
+}
+
+LIVENESS_EXPORT liveness_time liveness_hb_deadline(const struct liveness_hb *hb)
+{
+	return hb_due(hb);
+}
+
+static void hb_ping(struct liveness_hb *hb, liveness_time now, uint32_t *seq)
+{
+	hb->ping_at = now;
+	hb->peer |= HB_PINGED | HB_OUT;
+	if (seq != NULL)
+		*seq = hb_seq(now);
+}
+
+enum liveness_event liveness__hb_step(struct liveness_hb *hb, liveness_time now, uint32_t *seq,
+				      liveness_time *next)
+{
+	const struct liveness_policy *p;
+	liveness_time due, dead, wait, credit;
+	enum liveness_event ev;
+
+	due = hb_due(hb);
+	if (due == LIVENESS_NEVER || (now = hb_clamp(hb, now)) < due) {
+		*next = due;
+		return LIVENESS_NONE;
+	}
+	p = hb->policy;
+	dead = hb_dead_due(hb, p);
+	if (now - due > p->retry) {
+		/*
+		 * A local stall: we are more than retry late for what was due,
+		 * so our loop (or the whole host) was not running and the
+		 * silence may be ours. No verdict now: ping, and give the peer
+		 * the usual time to answer, timeout - interval but at least
+		 * retry, by crediting proof as if the ping had been on time.
+		 */
+		wait = hb_timeout(hb, p) - p->interval;
+		if (wait < p->retry)
+			wait = p->retry;
+		credit = sat_add(now, wait) - hb_timeout(hb, p);
+		if (credit > now)
+			credit = now; /* saturated near LIVENESS_NEVER */
+		hb->proof = max_time(hb->proof, credit);
+		hb_ping(hb, now, seq);
+		ev = LIVENESS_PING;
+	} else if (now >= dead) {
+		hb->peer |= HB_DEAD;
+		ev = LIVENESS_DEAD;
+	} else {
+		hb_ping(hb, now, seq);
+		ev = LIVENESS_PING;
+	}
+	*next = hb_due(hb);
+	return ev;
+}
+
+LIVENESS_EXPORT enum liveness_event liveness_hb_step(struct liveness_hb *hb, liveness_time now,
+						     uint32_t *seq)
+{
+	liveness_time next;
+
+	return liveness__hb_step(hb, now, seq, &next);
+}
+
+LIVENESS_EXPORT liveness_time liveness_hb_rtt(const struct liveness_hb *hb)
+{
+	if (hb == NULL || hb->policy == NULL || !(hb->peer & HB_RTT))
+		return 0;
+	return (liveness_time)hb->srtt_us * LIVENESS_USEC;
+}
