@@ -1,0 +1,328 @@
+/*
+ * epoll - a server that knows when each of its many clients is gone, and why.
+ *
+ * What it shows:
+ *  - liveness_tcp_plan() applied once to the listening socket: every
+ *    accepted connection inherits keepalive and TCP_USER_TIMEOUT, so the
+ *    kernel itself reports a vanished host within the plan's budget;
+ *  - one liveness_group for all connections, driven by the epoll_wait
+ *    timeout (liveness_group_deadline + liveness_poll_timeout): one wheel,
+ *    no timer per connection, nothing but a store per packet;
+ *  - the framed PING/PONG protocol of proto.h: we ping a silent client,
+ *    its PONG (or any byte) is proof of life, and its own PINGs are
+ *    answered through the flood guard (liveness_hb_peer_ping);
+ *  - one log line per disconnect: peer, cause, time from the peer's last
+ *    proof of life to our verdict; dead peers are closed with
+ *    liveness_abort(), so no orphan socket keeps retransmitting;
+ *  - the spare-descriptor trick, so that EMFILE sheds one client instead of
+ *    spinning on a listening socket that stays readable.
+ *
+ * Run:   build/examples/epoll [-a addr] [-p port] [-i interval_ms]
+ *                             [-t timeout_ms] [-r resolution_ms] [-b budget_ms] [-s]
+ * e.g.   build/examples/epoll -p 7300 -s     (then: build/examples/poll 127.0.0.1 7300)
+ *
+ * Output, one line each, flushed per loop iteration:
+ *   listening addr=127.0.0.1 port=7300 ...
+ *   disconnect peer=127.0.0.2:40001 cause=heartbeat-timeout silent_ms=4012 at_ns=...
+ *   stats conns=19000 accepted=19000 pings=... pongs=...   (every second with -s)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "liveness.h"
+#include "proto.h"
+
+struct conn {
+	int fd;
+	struct liveness_hb hb;   /* embedded: found again with liveness_container_of */
+	liveness_time last_rx;   /* last proof of life, for the log line */
+	struct proto_rx rx;
+	unsigned char out[4 * PROTO_FRAME]; /* frames the socket did not take yet */
+	size_t out_len;
+	char peer[INET_ADDRSTRLEN + 8];
+};
+
+struct server {
+	int ep, listener, spare;
+	struct liveness_group group;
+	struct liveness_policy policy;
+	unsigned long conns, accepted, pings, pongs;
+};
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "epoll: %s: %s\n", what, liveness_strerror(err));
+	exit(1);
+}
+
+/*
+ * Queue a frame and push what the socket takes. A peer whose receive
+ * buffer is full of our tiny frames is not reading: we drop the frame
+ * rather than buffer without limit, and let its heartbeat judge it.
+ * Returns -1 with errno when the connection has failed: the caller must
+ * diagnose it right away, because send() has consumed the socket's pending
+ * error (a later read would only see end-of-file).
+ */
+static int send_frame(struct conn *c, int type, uint32_t seq)
+{
+	ssize_t w;
+
+	if (c->out_len + PROTO_FRAME <= sizeof(c->out)) {
+		proto_put(c->out + c->out_len, type, seq);
+		c->out_len += PROTO_FRAME;
+	}
+	w = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w > 0) {
+		memmove(c->out, c->out + w, c->out_len - (size_t)w);
+		c->out_len -= (size_t)w;
+	}
+	return w < 0 && errno != EAGAIN && errno != EINTR ? -1 : 0;
+}
+
+/* The one way out: log the verdict, leave the group, RST the socket. */
+static void drop(struct server *s, struct conn *c, enum liveness_cause cause, liveness_time now)
+{
+	int r;
+
+	printf("disconnect peer=%s cause=%s silent_ms=%llu at_ns=%llu\n", c->peer,
+	       liveness_cause_name(cause), (unsigned long long)((now - c->last_rx) / LIVENESS_MSEC),
+	       (unsigned long long)now);
+	liveness_group_remove(&s->group, &c->hb);
+	/* An abortive close: a plain close() on a vanished peer leaves an orphan
+	 * retransmitting for minutes. close() removes the fd from the epoll set. */
+	r = liveness_abort(c->fd);
+	if (r != 0) {
+		fprintf(stderr, "epoll: liveness_abort: %s\n", liveness_strerror(r));
+		close(c->fd);
+	}
+	s->conns--;
+	free(c);
+}
+
+/* Read what is there; handle every whole frame. */
+static void on_readable(struct server *s, struct conn *c, liveness_time now)
+{
+	unsigned char buf[4096], f[PROTO_FRAME];
+	const unsigned char *p = buf;
+	ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
+	size_t n;
+
+	if (r <= 0) {
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		/* FIN, RST, ETIMEDOUT from TCP_USER_TIMEOUT or keepalive, ICMP... */
+		drop(s, c, liveness_diagnose(c->fd, r, r < 0 ? errno : 0), now);
+		return;
+	}
+	liveness_hb_rx(&c->hb, now); /* a store, nothing more */
+	c->last_rx = now;
+	n = (size_t)r;
+	while (proto_next(&c->rx, &p, &n, f)) {
+		if (f[0] == PROTO_PONG) {
+			liveness_hb_pong(&c->hb, proto_seq(f), now);
+			s->pongs++;
+		} else if (f[0] == PROTO_PING) {
+			int ok = liveness_hb_peer_ping(&c->hb, now);
+			if (ok < 0) {
+				drop(s, c, LIVENESS_FLOOD, now);
+				return;
+			}
+			/* ok == 0: too soon after the last one; a strike, no answer */
+			if (ok == 1 && send_frame(c, PROTO_PONG, proto_seq(f)) != 0) {
+				drop(s, c, liveness_diagnose(c->fd, -1, errno), now);
+				return;
+			}
+		} else {
+			fprintf(stderr, "epoll: %s: bad frame type %#x\n", c->peer, f[0]);
+			drop(s, c, LIVENESS_LOCAL_ERROR, now);
+			return;
+		}
+	}
+}
+
+static void on_accept(struct server *s, liveness_time now)
+{
+	for (;;) {
+		struct sockaddr_in a;
+		socklen_t len = sizeof(a);
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
+		struct conn *c;
+		int fd = accept4(s->listener, (struct sockaddr *)&a, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int r;
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				/* Out of descriptors: free the spare, refuse one client with
+				 * a RST, take the spare back. Otherwise the listener stays
+				 * readable and the loop spins. */
+				close(s->spare);
+				fd = accept(s->listener, NULL, NULL);
+				if (fd >= 0)
+					liveness_abort(fd);
+				s->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				continue;
+			}
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				fprintf(stderr, "epoll: accept: %s\n", liveness_strerror(errno));
+			return;
+		}
+		c = calloc(1, sizeof(*c));
+		if (c == NULL || (r = liveness_hb_init(&c->hb, &s->policy, now)) != 0 ||
+		    (r = liveness_group_add(&s->group, &c->hb)) != 0) {
+			fprintf(stderr, "epoll: new connection: %s\n",
+				liveness_strerror(c == NULL ? -ENOMEM : r));
+			free(c);
+			liveness_abort(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->last_rx = now;
+		inet_ntop(AF_INET, &a.sin_addr, c->peer, sizeof(c->peer));
+		snprintf(c->peer + strlen(c->peer), sizeof(c->peer) - strlen(c->peer), ":%u",
+			 ntohs(a.sin_port));
+		ev.data.ptr = c;
+		if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+			die("epoll_ctl", errno);
+		s->conns++;
+		s->accepted++;
+	}
+}
+
+/* Everything the heartbeat wants done now: pings to send, verdicts to carry out. */
+static void step_group(struct server *s, liveness_time now)
+{
+	struct liveness_hb *hb;
+	enum liveness_event ev;
+	uint32_t seq;
+
+	while ((hb = liveness_group_step(&s->group, now, &ev, &seq)) != NULL) {
+		struct conn *c = liveness_container_of(hb, struct conn, hb);
+		if (ev == LIVENESS_PING) {
+			s->pings++;
+			/* ETIMEDOUT here is TCP_USER_TIMEOUT: the kernel gave up first. */
+			if (send_frame(c, PROTO_PING, seq) != 0)
+				drop(s, c, liveness_diagnose(c->fd, -1, errno), now);
+		} else {
+			/* Its kernel may still ACK: the application is what stopped. */
+			drop(s, c, LIVENESS_HEARTBEAT_TIMEOUT, now);
+		}
+	}
+}
+
+static int listen_on(const char *addr, uint16_t port, const struct liveness_tcp *plan)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int one = 1, r, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket", errno);
+	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1)
+		die("bad address", EINVAL);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		die("bind", errno);
+	/* Accepted sockets inherit these: one call covers every connection. */
+	if ((r = liveness_tcp_set(fd, plan)) != 0)
+		die("liveness_tcp_set", r);
+	if (listen(fd, SOMAXCONN) != 0)
+		die("listen", errno);
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	const char *addr = "127.0.0.1";
+	unsigned long port = 7300, interval = 1000, timeout = 4000, res = 100, budget = 2500;
+	int opt, r, stats = 0;
+	struct server s = {0};
+	struct liveness_tcp plan;
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct rlimit rl;
+	liveness_time now, next_stats;
+
+	while ((opt = getopt(argc, argv, "a:p:i:t:r:b:s")) != -1) {
+		switch (opt) {
+		case 'a': addr = optarg; break;
+		case 'p': port = strtoul(optarg, NULL, 10); break;
+		case 'i': interval = strtoul(optarg, NULL, 10); break;
+		case 't': timeout = strtoul(optarg, NULL, 10); break;
+		case 'r': res = strtoul(optarg, NULL, 10); break;
+		case 'b': budget = strtoul(optarg, NULL, 10); break;
+		case 's': stats = 1; break;
+		default:
+			fprintf(stderr, "usage: epoll [-a addr] [-p port] [-i interval_ms] "
+					"[-t timeout_ms] [-r resolution_ms] [-b budget_ms] [-s]\n");
+			return 2;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	/* Every connection is a descriptor: take all the process may have. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	if ((r = liveness_tcp_plan(&plan, budget * LIVENESS_MSEC)) != 0)
+		die("liveness_tcp_plan", r);
+	if ((r = liveness_policy_init(&s.policy, interval * LIVENESS_MSEC,
+				      timeout * LIVENESS_MSEC)) != 0)
+		die("liveness_policy_init", r);
+	now = liveness_now();
+	if ((r = liveness_group_init(&s.group, res * LIVENESS_MSEC, now)) != 0)
+		die("liveness_group_init", r);
+
+	s.listener = listen_on(addr, (uint16_t)port, &plan);
+	s.spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	s.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (s.ep < 0)
+		die("epoll_create1", errno);
+	ev.data.ptr = NULL; /* NULL marks the listener */
+	if (epoll_ctl(s.ep, EPOLL_CTL_ADD, s.listener, &ev) != 0)
+		die("epoll_ctl", errno);
+	printf("listening addr=%s port=%lu interval_ms=%lu timeout_ms=%lu resolution_ms=%lu "
+	       "keepalive=%d/%d/%d user_timeout_ms=%u idle_bound_ms=%llu busy_bound_ms=%llu "
+	       "max_fds=%llu\n",
+	       addr, port, interval, timeout, res, plan.idle, plan.interval, plan.count,
+	       plan.user_timeout,
+	       (unsigned long long)(liveness_tcp_bound(&plan, LIVENESS_IDLE) / LIVENESS_MSEC),
+	       (unsigned long long)(liveness_tcp_bound(&plan, LIVENESS_BUSY) / LIVENESS_MSEC),
+	       (unsigned long long)rl.rlim_cur);
+	fflush(stdout);
+
+	next_stats = stats ? now + LIVENESS_SEC : LIVENESS_NEVER;
+	for (;;) {
+		struct epoll_event evs[256];
+		liveness_time deadline = liveness_group_deadline(&s.group);
+		int n;
+
+		if (next_stats < deadline)
+			deadline = next_stats;
+		n = epoll_wait(s.ep, evs, 256, liveness_poll_timeout(deadline, liveness_now()));
+		if (n < 0 && errno != EINTR)
+			die("epoll_wait", errno);
+		now = liveness_now();
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == NULL)
+				on_accept(&s, now);
+			else
+				on_readable(&s, evs[i].data.ptr, now);
+		}
+		step_group(&s, now);
+		if (now >= next_stats) {
+			printf("stats conns=%lu accepted=%lu pings=%lu pongs=%lu\n", s.conns,
+			       s.accepted, s.pings, s.pongs);
+			next_stats = now + LIVENESS_SEC;
+		}
+		fflush(stdout);
+	}
+}
