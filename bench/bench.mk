@@ -19,7 +19,8 @@ bench: $(BENCH_BINS)
 	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
 
 # libFuzzer with ASan and UBSan, in its own build directory; a crash or a
-# violated invariant (__builtin_trap) fails the target.
+# violated invariant (__builtin_trap) fails the target. Inputs that once
+# failed are kept in tests/fuzz-corpus/NAME and replayed first.
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_B := build-fuzz
@@ -38,7 +39,9 @@ fuzz: $(FUZZ_BINS)
 		mkdir -p $(FUZZ_B)/corpus-$$(basename $$f); \
 		echo "  FUZZ    $$f ($(FUZZ_SECONDS) s)"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
-			$(FUZZ_B)/corpus-$$(basename $$f) > $(FUZZ_B)/$$(basename $$f).log 2>&1 \
+			$(FUZZ_B)/corpus-$$(basename $$f) \
+			$$(ls -d tests/fuzz-corpus/$$(basename $$f) 2>/dev/null) \
+			> $(FUZZ_B)/$$(basename $$f).log 2>&1 \
 			|| { tail -40 $(FUZZ_B)/$$(basename $$f).log; exit 1; }; \
 		grep -E '^(Done|stat::number_of_executed_units)' $(FUZZ_B)/$$(basename $$f).log; \
 	done
