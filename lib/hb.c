@@ -299,7 +299,8 @@ enum liveness_event liveness__hb_step(struct liveness_hb *hb, liveness_time now,
 		hb->proof = max_time(hb->proof, credit);
 		hb_ping(hb, now, seq);
 		ev = LIVENESS_PING;
-	} else if (now >= dead) {
+	} else if (dead != LIVENESS_NEVER && now >= dead) {
+		/* (A verdict time that saturated is no time, even when now is LIVENESS_NEVER.) */
 		hb->peer |= HB_DEAD;
 		ev = LIVENESS_DEAD;
 	} else {

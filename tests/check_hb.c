@@ -448,6 +448,14 @@ START_TEST(times_near_never_saturate)
 	liveness_hb_rx(&hb, LIVENESS_NEVER);
 	ck_assert_uint_eq(liveness_hb_deadline(&hb), LIVENESS_NEVER);
 	ck_assert_int_eq(liveness_hb_peer_ping(&hb, LIVENESS_NEVER), 1);
+	/*
+	 * A ping due just before the end of time, a verdict past it: stepping
+	 * at LIVENESS_NEVER itself pings and never convicts (found by fuzz_hb).
+	 */
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, LIVENESS_NEVER - 40 * S), 0);
+	ck_assert_uint_eq(liveness_hb_deadline(&hb), LIVENESS_NEVER - 10 * S);
+	ck_assert_int_eq(liveness_hb_step(&hb, LIVENESS_NEVER, &seq), LIVENESS_PING);
+	ck_assert_int_ne(liveness_hb_step(&hb, LIVENESS_NEVER, &seq), LIVENESS_DEAD);
 	/* Huge policy times. */
 	p = exact(LIVENESS_NEVER - 1, LIVENESS_NEVER, LIVENESS_NEVER - 1);
 	p.jitter = 100;
