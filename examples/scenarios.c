@@ -156,41 +156,35 @@ static int nobody_listens(enum liveness_cause *cause, liveness_time *took, liven
 	return 0;
 }
 
-static int vanished_idle(enum liveness_cause *cause, liveness_time *took, liveness_time *bound)
+/* The peer's host vanishes (power cut: not another packet either way), idle or busy. */
+static int vanished(int busy, enum liveness_cause *cause, liveness_time *took,
+		    liveness_time *bound)
 {
 	uint16_t port = next_port++;
 	int c, s;
-	liveness_time t0;
-
-	if (pair(port, &c, &s) != 0)
-		return -1;
-	t0 = liveness_now();
-	netns_drop_port(port); /* power cut: not another packet either way */
-	*bound = liveness_tcp_bound(&plan, LIVENESS_IDLE);
-	wait_dead(c, t0, cause, took);
-	netns_undrop();
-	close(s);
-	return close(c);
-}
-
-static int vanished_busy(enum liveness_cause *cause, liveness_time *took, liveness_time *bound)
-{
-	uint16_t port = next_port++;
-	int c, s;
-	char x = 'x';
 	liveness_time t0;
 
 	if (pair(port, &c, &s) != 0)
 		return -1;
 	netns_drop_port(port);
 	t0 = liveness_now();
-	if (write(c, &x, 1) != 1) /* our request is now unacknowledged */
+	if (busy && write(c, "x", 1) != 1) /* our request is now unacknowledged */
 		return -1;
-	*bound = liveness_tcp_bound(&plan, LIVENESS_BUSY);
+	*bound = liveness_tcp_bound(&plan, busy ? LIVENESS_BUSY : LIVENESS_IDLE);
 	wait_dead(c, t0, cause, took);
 	netns_undrop();
 	close(s);
 	return close(c);
+}
+
+static int vanished_idle(enum liveness_cause *cause, liveness_time *took, liveness_time *bound)
+{
+	return vanished(0, cause, took, bound);
+}
+
+static int vanished_busy(enum liveness_cause *cause, liveness_time *took, liveness_time *bound)
+{
+	return vanished(1, cause, took, bound);
 }
 
 static int rebooted(enum liveness_cause *cause, liveness_time *took, liveness_time *bound)
