@@ -263,7 +263,7 @@ static pid_t echo_peer(uint16_t port, int *ours)
 }
 
 #define RESOLUTION (50 * LIVENESS_MSEC) /* the group's tick */
-#define WAKEUP (5 * LIVENESS_MSEC)      /* allowance for poll() to return after its timeout */
+#define WAKEUP (20 * LIVENESS_MSEC)     /* allowance for poll() to return after its timeout */
 
 /*
  * The caller's loop with a heartbeat, in a group as a server would run it:
