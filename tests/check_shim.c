@@ -7,18 +7,23 @@
  *  - python3 -m http.server and socat get the keepalive timer (ss -tnoi) on
  *    accepted and connected sockets; python3's own UDP, UNIX and raw
  *    sockets stay untouched, and errno reaches the program unchanged;
- *  - a mistyped variable is reported and changes nothing.
+ *  - a mistyped variable is reported and changes nothing;
+ *  - a set-user-ID program is left alone even when the dynamic linker does
+ *    load the shim into it.
  * The tools come from $LIVENESS_BUILD (default build).
  */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -436,6 +441,82 @@ START_TEST(a_bad_variable_is_reported_and_changes_nothing)
 }
 END_TEST
 
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(from, O_RDONLY), out;
+
+	ck_assert_msg(in >= 0, "open %s: %s", from, strerror(errno));
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_msg(out >= 0, "create %s: %s", to, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		ck_assert_int_eq(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+	ck_assert_int_eq(chmod(to, mode), 0);
+}
+
+/*
+ * For a set-user-ID program the dynamic linker ignores LD_PRELOAD paths and
+ * loads a named library only from its trusted directories, and only if the
+ * file is set-user-ID too. So this test puts a copy of the shim there, runs
+ * a copy of python3 once plainly and once set-user-ID to nobody (AT_SECURE):
+ * the shim is loaded both times and acts only the first time.
+ */
+START_TEST(setuid_programs_are_left_alone)
+{
+	static const char libdir[] = "/usr/lib/x86_64-linux-gnu";
+	/* The socket's SO_KEEPALIVE, and whether the shim is mapped in the process at all. */
+	static const char probe_py[] =
+		"import socket as s; print(s.socket().getsockopt(s.SOL_SOCKET, s.SO_KEEPALIVE), "
+		"'libliveness-preload-test' in open('/proc/self/maps').read())";
+	char lib[256], name[64], prog[256], dir[] = "/tmp/liveness-setuid.XXXXXX";
+	char preload[128], *env[] = {preload, "LIVENESS_BUDGET=10s", NULL};
+	char *argv[] = {prog, "-c", (char *)probe_py, NULL};
+	struct passwd *nobody = getpwnam("nobody");
+	struct sp_result r, plain;
+	struct stat st;
+
+	if (getuid() != 0 || stat(libdir, &st) != 0 || !nobody ||
+	    access("/usr/bin/python3", X_OK) != 0) {
+		const char *req = getenv("LIVENESS_REQUIRE_NETNS");
+		ck_assert_msg(!(req && strcmp(req, "1") == 0),
+			      "setuid test needs root, %s, user nobody and /usr/bin/python3", libdir);
+		printf("SKIP setuid programs: needs root, %s, nobody and /usr/bin/python3\n", libdir);
+		fflush(stdout);
+		return;
+	}
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	snprintf(name, sizeof(name), "libliveness-preload-test-%d.so", (int)getpid());
+	snprintf(lib, sizeof(lib), "%s/%s", libdir, name);
+	snprintf(prog, sizeof(prog), "%s/python3", dir);
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", name);
+	copy_file(tool("libliveness-preload.so"), lib, 04755);
+	copy_file("/usr/bin/python3", prog, 0755);
+
+	/* Both runs first, then the clean-up, then the checks: nothing is left in libdir. */
+	sp_run(argv, env, 30 * LIVENESS_SEC, &plain);
+	if (chown(prog, nobody->pw_uid, nobody->pw_gid) != 0 || chmod(prog, 04755) != 0)
+		plain.status = -1;
+	sp_run(argv, env, 30 * LIVENESS_SEC, &r);
+	unlink(lib);
+	unlink(prog);
+	rmdir(dir);
+	ck_assert_msg(plain.status == 0, "python3 failed: %s", plain.err);
+	ck_assert_msg(strcmp(plain.out, "1 True\n") == 0, "plain program: shim not active: '%s'",
+		      plain.out);
+	ck_assert_msg(r.status == 0, "set-user-ID python3 failed: %s", r.err);
+	ck_assert_msg(strcmp(r.out, "0 True\n") == 0,
+		      "set-user-ID program: want the shim loaded and idle, got '%s'", r.out);
+	printf("shim  set-user-ID python3: shim loaded from %s, left the socket alone\n", libdir);
+	fflush(stdout);
+	sp_free(&plain);
+	sp_free(&r);
+}
+END_TEST
+
 Suite *shim_suite(void)
 {
 	Suite *s = suite_create("shim");
@@ -447,6 +528,7 @@ Suite *shim_suite(void)
 	tcase_add_test(tc, socat_gets_explicit_settings_on_connect);
 	tcase_add_test(tc, only_tcp_sockets_change_and_errno_is_kept);
 	tcase_add_test(tc, a_bad_variable_is_reported_and_changes_nothing);
+	tcase_add_test(tc, setuid_programs_are_left_alone);
 	suite_add_tcase(s, tc);
 	return s;
 }
