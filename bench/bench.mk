@@ -15,8 +15,8 @@ $(B)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(BENCH_LIBS) $(LDFLAGS)
 
-bench: $(BENCH_BINS)
-	$(Q)for b in $(BENCH_BINS); do $$b || exit 1; done
+bench: $(BENCH_BINS) $(TOOLS_ALL)
+	$(Q)for b in $(BENCH_BINS); do LIVENESS_BUILD=$(B) $$b || exit 1; done
 
 # libFuzzer with ASan and UBSan, in its own build directory; a crash or a
 # violated invariant (__builtin_trap) fails the target. Inputs that once
