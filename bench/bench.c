@@ -235,8 +235,13 @@ static struct result run_liveness(uint32_t n, unsigned seconds, int with_group)
 	}
 	r.cpu = cpu_seconds() - t;
 	r.packets = s.count;
+	/*
+	 * The hb, and the group's wheel (a bit and a bucket of two words per slot)
+	 * and chunks of member pointers (512 bytes each, CHUNK_BYTES in lib/group.c).
+	 */
 	r.bytes = (double)sizeof(struct liveness_hb) +
-		  ((double)(g.mask + 1) * (8 * sizeof(void *) + 1.0 / 8) + sizeof(g)) / n;
+		  ((double)(g.mask + 1) * (1.0 / 8 + 2 * sizeof(void *)) + (double)g.chunks * 512 +
+		   sizeof(g)) / n;
 	liveness_group_free(&g);
 	free(c);
 	return r;

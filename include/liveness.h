@@ -221,8 +221,8 @@ LIVENESS_EXPORT int liveness_policy_init(struct liveness_policy *p, liveness_tim
  */
 struct liveness_hb {
 	const struct liveness_policy *policy;
-	struct liveness_hb *next;    /* group wheel list */
-	struct liveness_hb **pprev;  /* NULL when in no group */
+	liveness_time ping_gap;      /* in a group: the policy's interval less this hb's jitter */
+	struct liveness_hb **pprev;  /* group entry pointing here; NULL when in no group */
 	liveness_time proof;         /* last proof of life, or a credit after a stall */
 	liveness_time ping_at;       /* when our last ping was sent */
 	uint64_t peer;               /* last answered peer ping (high 48 bits), strikes, state */
@@ -285,47 +285,55 @@ LIVENESS_EXPORT liveness_time liveness_hb_rtt(const struct liveness_hb *hb);
 /* ---- Layer 4: many connections in one loop ------------------------------ */
 /* LAYER4-BEGIN (declarations owned by lib/group.c) */
 
+struct liveness__bucket; /* private to lib/group.c */
+struct liveness__chunk;
+
 /*
- * Many heartbeats stepped from one loop: a hashed timing wheel over the
- * struct liveness_hb objects the caller embeds. All fields are private.
+ * Many heartbeats stepped from one loop: a hashed timing wheel of arrays of
+ * pointers to the struct liveness_hb objects the caller embeds. All fields
+ * are private.
  */
 struct liveness_group {
-	struct liveness_hb **wheel; /* slots x 8 lanes of list heads */
-	uint64_t *used;             /* one bit per non-empty slot */
-	struct liveness_hb *due[8]; /* lanes of members taken off the wheel */
-	struct liveness_hb *never;  /* members with no deadline */
+	struct liveness__bucket *wheel;  /* slots + 2 buckets: the slots, due, never */
+	struct liveness__bucket *cur;    /* the slot being stepped, or NULL */
+	struct liveness__chunk *spare;   /* free chunks of member pointers */
+	struct liveness__chunk *blocks;  /* allocations of chunks */
+	uint64_t *used;                  /* one bit per non-empty slot */
 	liveness_time resolution;
-	liveness_time now;          /* latest time passed in */
-	uint64_t tick;              /* next wheel tick to visit */
-	uint64_t max_tick;          /* last tick whose time is representable */
-	uint32_t mask;              /* slots - 1 */
-	uint32_t lane;              /* round-robin lane for filing */
-	uint32_t next_due;          /* round-robin lane for stepping */
+	uint64_t magic;                  /* UINT64_MAX / resolution, to divide by it */
+	liveness_time now;               /* latest time passed in */
+	uint64_t tick;                   /* next wheel tick to visit */
+	uint64_t max_tick;               /* last tick whose time is representable */
+	uint64_t members;
+	uint64_t chunks;                 /* chunks allocated, for members */
+	uint32_t mask;                   /* slots - 1 */
 };
 
 /*
  * Make g an empty group whose wheel ticks every resolution nanoseconds,
- * starting at now. Allocates the wheel (the only allocation of the group).
- * Returns 0, -EINVAL (g NULL, resolution 0) or -ENOMEM; *g is unchanged on
- * failure.
+ * starting at now. Allocates the wheel; liveness_group_add() allocates room
+ * for members as the group grows, and nothing else allocates. Returns 0,
+ * -EINVAL (g NULL, resolution 0) or -ENOMEM; *g is unchanged on failure.
  */
 LIVENESS_EXPORT int liveness_group_init(struct liveness_group *g, liveness_time resolution,
 					liveness_time now);
 
 /*
- * Free the wheel. Members are detached (they may be added to another group
- * or freed). g NULL, or freed twice, is a no-op.
+ * Free the wheel and the room for members. Members are detached (they may be
+ * added to another group or freed). g NULL, or freed twice, is a no-op.
  */
 LIVENESS_EXPORT void liveness_group_free(struct liveness_group *g);
 
 /*
- * Add an initialized hb, in O(1). Returns 0, -EINVAL (g or hb NULL, hb not
- * initialized, or its policy's retry shorter than the group's resolution)
- * or -EEXIST (hb is already in a group).
+ * Add an initialized hb, in O(1) (amortized: the room for members, 8 to 12
+ * bytes each plus up to 512 bytes per wheel slot in use, grows by half when
+ * short). Returns 0, -EINVAL (g or hb NULL, hb not
+ * initialized, or its policy's retry shorter than the group's resolution),
+ * -EEXIST (hb is already in a group) or -ENOMEM, changing nothing on error.
  */
 LIVENESS_EXPORT int liveness_group_add(struct liveness_group *g, struct liveness_hb *hb);
 
-/* Remove hb from g in O(1); a no-op if hb is in no group or NULL. */
+/* Remove hb from g in O(1); a no-op if hb is NULL, in no group or in another one. */
 LIVENESS_EXPORT void liveness_group_remove(struct liveness_group *g, struct liveness_hb *hb);
 
 /*

@@ -1,8 +1,7 @@
 /*
  * Layer 4: many heartbeats stepped from one loop. A single-level hashed
  * timing wheel (Varghese and Lauck) over the struct liveness_hb objects the
- * caller embeds: the links live in the hb, so the group allocates only the
- * wheel, at init.
+ * caller embeds.
  *
  * Timeouts are lazy, as in the kernel's keepalive timer and libev's "be
  * smart about timeouts": liveness_hb_rx() only stores a time, so a member
@@ -16,12 +15,36 @@
  * A member with deadline d is filed at tick ceil(d / resolution), in slot
  * tick % slots. The wheel holds no tick count per member: a member filed
  * more than a revolution ahead is simply visited and re-filed once per
- * revolution, which also makes far deadlines work.
+ * revolution, which also makes far deadlines work. A member due a revolution
+ * after the slot being stepped is filed a slot earlier instead: early, never
+ * late, and never back into the slot being emptied.
  *
- * Each slot has 8 lanes, filed round-robin and stepped round-robin with a
- * prefetch of each lane's next member, so that walking a slot waits for up
- * to 8 cache misses at once instead of one at a time: with a million
- * connections, visiting a member is a cache miss.
+ * With a million connections, visiting a member is a cache miss (~200 ns
+ * here), and the visits are nearly the whole cost of the group. So a slot is
+ * not a linked list through the members, whose walk waits for one miss at a
+ * time and whose filing writes to a neighbour (a second miss), but an array
+ * of member pointers: stepping prefetches the member PREFETCH places ahead,
+ * so that many misses are in flight at once, and filing appends a pointer to
+ * the slot's array, which is in cache. hb->pprev points at the member's
+ * entry; removal is O(1) by moving the array's last entry into the hole.
+ *
+ * The visit itself is cheap: the group keeps the policy's interval less the
+ * member's jitter in hb->ping_gap (computed at add: the policy and the
+ * address stay put while it is a member), and unless a ping awaits its
+ * answer, proof + ping_gap is a lower bound of the deadline (hb_due_floor()).
+ * When that bound is still ahead, the member is re-filed there without
+ * computing the real deadline; at worst that costs one early visit. Only a
+ * member that may be due goes through liveness__hb_step().
+ *
+ * The arrays are lists of chunks of CHUNK_BYTES (aligned to their size, so
+ * an entry's address gives its chunk, and the chunk its list). Every chunk
+ * of a list but its head is full, so a list of k members holds
+ * ceil(k / ENTRIES) chunks and the group at most
+ * ceil(members / ENTRIES) + min(members, slots + 2) of them. The group keeps
+ * that many: liveness_group_add() grows the spare chunks by half, and is the
+ * one call that can fail with -ENOMEM (changing nothing); removing and
+ * stepping never allocate and never run short. That is 8 bytes per member
+ * (12 at most after growing), plus a chunk per slot in use.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,14 +52,34 @@
 
 #include "hb_private.h"
 
-#define LANES 8
 #define MIN_SLOTS 256
 #define MAX_SLOTS 16384
 /* Slots enough for a revolution of about this long: longer than usual intervals. */
 #define REVOLUTION (64 * LIVENESS_SEC)
+/* Chunks are this big and aligned to it. */
+#define CHUNK_BYTES 512
+/* Chunks allocated at least at once; otherwise half as many as there are. */
+#define MIN_BLOCK 64
+/* Members prefetched ahead of the one being stepped (at most ENTRIES). */
+#define PREFETCH 48
 
-_Static_assert(sizeof(((struct liveness_group *)0)->due) / sizeof(struct liveness_hb *) == LANES,
-	       "due lanes");
+/* A list of members: a slot of the wheel, due, or never. */
+struct liveness__bucket {
+	struct liveness__chunk *head; /* the only chunk that may be partly full */
+	uint64_t n;                   /* entries in use in head */
+};
+
+#define ENTRIES ((CHUNK_BYTES - 2 * sizeof(void *)) / sizeof(void *))
+
+struct liveness__chunk {
+	struct liveness__chunk *next; /* in its list, the spare chunks, or the blocks */
+	struct liveness__bucket *bucket;
+	struct liveness_hb *hb[ENTRIES];
+};
+
+_Static_assert(sizeof(struct liveness__chunk) == CHUNK_BYTES, "chunk size");
+_Static_assert((CHUNK_BYTES & (CHUNK_BYTES - 1)) == 0, "chunks align to their size");
+_Static_assert(PREFETCH <= ENTRIES, "prefetch within the next chunk");
 
 #if defined(__GNUC__)
 #define prefetch(p) __builtin_prefetch(p, 1)
@@ -44,13 +87,15 @@ _Static_assert(sizeof(((struct liveness_group *)0)->due) / sizeof(struct livenes
 #define prefetch(p) ((void)(p))
 #endif
 
-static void list_push(struct liveness_hb **head, struct liveness_hb *hb)
+static struct liveness__chunk *chunk_of(struct liveness_hb **entry)
 {
-	hb->next = *head;
-	if (hb->next != NULL)
-		hb->next->pprev = &hb->next;
-	*head = hb;
-	hb->pprev = head;
+	return (struct liveness__chunk *)((uintptr_t)entry & ~(uintptr_t)(CHUNK_BYTES - 1));
+}
+
+static void prefetch_chunk(const struct liveness__chunk *c)
+{
+	for (size_t i = 0; i < CHUNK_BYTES; i += 64)
+		prefetch((const char *)c + i);
 }
 
 static uint32_t slots(const struct liveness_group *g)
@@ -58,61 +103,141 @@ static uint32_t slots(const struct liveness_group *g)
 	return g->mask + 1;
 }
 
+static struct liveness__bucket *due(const struct liveness_group *g)
+{
+	return &g->wheel[slots(g)];
+}
+
+static struct liveness__bucket *never(const struct liveness_group *g)
+{
+	return &g->wheel[slots(g) + 1];
+}
+
 static void set_used(struct liveness_group *g, uint32_t slot)
 {
 	g->used[slot >> 6] |= (uint64_t)1 << (slot & 63);
 }
 
-static void clear_used(struct liveness_group *g, uint32_t slot)
+/* Chunks the group may need with this many members; see the top comment. */
+static uint64_t chunks_needed(const struct liveness_group *g, uint64_t members)
 {
-	g->used[slot >> 6] &= ~((uint64_t)1 << (slot & 63));
+	uint64_t lists = (uint64_t)slots(g) + 2;
+
+	return (members + ENTRIES - 1) / ENTRIES + (members < lists ? members : lists);
 }
 
-static int slot_empty(const struct liveness_group *g, uint32_t slot)
+/* Grow the spare chunks for one more member. Returns 0 or -ENOMEM, changing nothing. */
+static int reserve(struct liveness_group *g)
 {
-	for (int i = 0; i < LANES; i++)
-		if (g->wheel[(size_t)slot * LANES + i] != NULL)
-			return 0;
-	return 1;
+	uint64_t want = chunks_needed(g, g->members + 1), count;
+	struct liveness__chunk *block;
+
+	if (want <= g->chunks)
+		return 0;
+	count = g->chunks / 2 > MIN_BLOCK ? g->chunks / 2 : MIN_BLOCK;
+	if (count < want - g->chunks)
+		count = want - g->chunks;
+	/* One more chunk heads the block, to link the blocks for free(). */
+	if (count + 1 > SIZE_MAX / CHUNK_BYTES)
+		return -ENOMEM;
+	block = aligned_alloc(CHUNK_BYTES, (size_t)(count + 1) * CHUNK_BYTES);
+	if (block == NULL)
+		return -ENOMEM;
+	block->next = g->blocks;
+	g->blocks = block;
+	for (uint64_t i = count; i >= 1; i--) {
+		block[i].next = g->spare;
+		g->spare = &block[i];
+	}
+	g->chunks += count;
+	return 0;
 }
 
-/* File hb by its deadline d: on the wheel, in the due lanes, or with no deadline. */
-static void file(struct liveness_group *g, struct liveness_hb *hb, liveness_time d)
+/* Append hb to bucket b. The spare chunks cannot run out (see reserve()). */
+static inline void push(struct liveness_group *g, struct liveness__bucket *b, struct liveness_hb *hb)
 {
+	struct liveness__chunk *c = b->head;
+	uint64_t n = b->n;
+
+	if (c == NULL || n == ENTRIES) {
+		c = g->spare;
+		g->spare = c->next;
+		c->next = b->head;
+		c->bucket = b;
+		b->head = c;
+		n = 0;
+	}
+	c->hb[n] = hb;
+	hb->pprev = &c->hb[n];
+	b->n = n + 1;
+}
+
+/* b's head chunk was emptied: drop it. */
+static void drop_head(struct liveness_group *g, struct liveness__bucket *b)
+{
+	struct liveness__chunk *c = b->head;
+	uint32_t slot = (uint32_t)(b - g->wheel);
+
+	b->head = c->next;
+	b->n = b->head != NULL ? ENTRIES : 0;
+	c->next = g->spare;
+	g->spare = c;
+	if (b->head == NULL && slot < slots(g)) {
+		g->used[slot >> 6] &= ~((uint64_t)1 << (slot & 63));
+		if (b == g->cur)
+			g->cur = NULL;
+	}
+}
+
+/* ceil(d / resolution), with a multiplication rather than a division where possible. */
+static uint64_t tick_of(const struct liveness_group *g, liveness_time d)
+{
+#if defined(__SIZEOF_INT128__)
+	/* magic is UINT64_MAX / resolution: q is d / resolution or one less. */
+	__extension__ typedef unsigned __int128 u128;
+	uint64_t q = (uint64_t)((u128)d * g->magic >> 64);
+	uint64_t r = d - q * g->resolution;
+
+	if (r >= g->resolution) {
+		q++;
+		r -= g->resolution;
+	}
+	return q + (r != 0);
+#else
+	return d / g->resolution + (d % g->resolution != 0);
+#endif
+}
+
+/* File hb by its deadline d: on the wheel, in the due bucket, or with no deadline. */
+static inline void file(struct liveness_group *g, struct liveness_hb *hb, liveness_time d)
+{
+	struct liveness__bucket *b;
 	uint64_t tick;
-	uint32_t slot, lane = g->lane++ & (LANES - 1);
+	uint32_t slot;
 
-	tick = d / g->resolution + (d % g->resolution != 0); /* never early */
-	if (d == LIVENESS_NEVER || (d > g->now && tick > g->max_tick)) {
-		/* Deadlines only move later, so such a member needs no step again. */
-		list_push(&g->never, hb);
+	if (d <= g->now && d != LIVENESS_NEVER) {
+		push(g, due(g), hb);
 		return;
 	}
-	if (d <= g->now) {
-		list_push(&g->due[lane], hb);
+	tick = tick_of(g, d); /* never early */
+	if (d == LIVENESS_NEVER || tick > g->max_tick) {
+		/* Deadlines only move later, so such a member needs no step again. */
+		push(g, never(g), hb);
 		return;
 	}
 	slot = (uint32_t)(tick & g->mask);
-	list_push(&g->wheel[(size_t)slot * LANES + lane], hb);
-	set_used(g, slot);
-}
-
-static void unlink_hb(struct liveness_group *g, struct liveness_hb *hb)
-{
-	struct liveness_hb **pp = hb->pprev;
-	uintptr_t at = (uintptr_t)pp, base = (uintptr_t)g->wheel;
-
-	*pp = hb->next;
-	if (hb->next != NULL)
-		hb->next->pprev = pp;
-	hb->next = NULL;
-	hb->pprev = NULL;
-	if (*pp == NULL && at >= base && at < base + (uintptr_t)slots(g) * LANES * sizeof(*pp)) {
-		uint32_t slot = (uint32_t)((at - base) / sizeof(*pp) / LANES);
-
-		if (slot_empty(g, slot))
-			clear_used(g, slot);
+	b = &g->wheel[slot];
+	/*
+	 * The slot being stepped is due now: this member is due a revolution
+	 * later. File it a tick earlier instead (early, never late).
+	 */
+	if (b == g->cur) {
+		slot = (slot - 1) & g->mask;
+		b = &g->wheel[slot];
 	}
+	if (b->head == NULL)
+		set_used(g, slot);
+	push(g, b, hb);
 }
 
 /*
@@ -145,7 +270,7 @@ LIVENESS_EXPORT int liveness_group_init(struct liveness_group *g, liveness_time 
 {
 	liveness_time want;
 	uint32_t n = MIN_SLOTS;
-	struct liveness_hb **wheel;
+	struct liveness__bucket *wheel;
 	uint64_t *used;
 
 	if (g == NULL || resolution == 0)
@@ -153,17 +278,16 @@ LIVENESS_EXPORT int liveness_group_init(struct liveness_group *g, liveness_time 
 	want = REVOLUTION / resolution;
 	while (n < want && n < MAX_SLOTS)
 		n *= 2;
-	wheel = calloc((size_t)n * LANES, sizeof(*wheel));
-	used = calloc(n / 64, sizeof(*used));
-	if (wheel == NULL || used == NULL) {
-		free(wheel);
-		free(used);
+	/* One allocation: the used bits, then the slots and the due and never buckets. */
+	used = calloc(1, n / 64 * sizeof(*used) + (n + 2) * sizeof(*wheel));
+	if (used == NULL)
 		return -ENOMEM;
-	}
+	wheel = (struct liveness__bucket *)(used + n / 64);
 	memset(g, 0, sizeof(*g));
 	g->wheel = wheel;
 	g->used = used;
 	g->resolution = resolution;
+	g->magic = UINT64_MAX / resolution;
 	g->now = now;
 	g->tick = now / resolution + 1; /* ticks up to now count as visited */
 	g->max_tick = (LIVENESS_NEVER - 1) / resolution;
@@ -171,33 +295,31 @@ LIVENESS_EXPORT int liveness_group_init(struct liveness_group *g, liveness_time 
 	return 0;
 }
 
-static void detach_all(struct liveness_hb *hb)
-{
-	struct liveness_hb *next;
-
-	for (; hb != NULL; hb = next) {
-		next = hb->next;
-		hb->next = NULL;
-		hb->pprev = NULL;
-	}
-}
-
 LIVENESS_EXPORT void liveness_group_free(struct liveness_group *g)
 {
+	struct liveness__chunk *c, *next;
+
 	if (g == NULL || g->wheel == NULL)
 		return;
-	for (size_t i = 0; i < (size_t)slots(g) * LANES; i++)
-		detach_all(g->wheel[i]);
-	for (int i = 0; i < LANES; i++)
-		detach_all(g->due[i]);
-	detach_all(g->never);
-	free(g->wheel);
-	free(g->used);
+	for (uint32_t i = 0; i < slots(g) + 2; i++) {
+		struct liveness__bucket *b = &g->wheel[i];
+
+		for (c = b->head; c != NULL; c = c->next)
+			for (uint64_t k = 0; k < (c == b->head ? b->n : ENTRIES); k++)
+				c->hb[k]->pprev = NULL;
+	}
+	for (c = g->blocks; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(g->used); /* the one allocation of init */
 	memset(g, 0, sizeof(*g));
 }
 
 LIVENESS_EXPORT int liveness_group_add(struct liveness_group *g, struct liveness_hb *hb)
 {
+	int err;
+
 	if (g == NULL || g->wheel == NULL || hb == NULL || hb->policy == NULL)
 		return -EINVAL;
 	if (hb->pprev != NULL)
@@ -208,15 +330,37 @@ LIVENESS_EXPORT int liveness_group_add(struct liveness_group *g, struct liveness
 	 */
 	if (hb->policy->retry < g->resolution)
 		return -EINVAL;
+	err = reserve(g);
+	if (err != 0)
+		return err;
+	/* The policy and the address stay as they are while hb is a member. */
+	hb->ping_gap = hb_gap(hb);
+	g->members++;
 	file(g, hb, liveness_hb_deadline(hb));
 	return 0;
 }
 
 LIVENESS_EXPORT void liveness_group_remove(struct liveness_group *g, struct liveness_hb *hb)
 {
+	struct liveness_hb **entry, *last;
+	struct liveness__bucket *b;
+	uintptr_t at;
+
 	if (g == NULL || g->wheel == NULL || hb == NULL || hb->pprev == NULL)
 		return;
-	unlink_hb(g, hb);
+	entry = hb->pprev;
+	b = chunk_of(entry)->bucket;
+	at = (uintptr_t)b - (uintptr_t)g->wheel;
+	if (at >= ((uintptr_t)slots(g) + 2) * sizeof(*b))
+		return; /* in another group */
+	/* The bucket's last entry fills the hole. */
+	last = b->head->hb[--b->n];
+	*entry = last;
+	last->pprev = entry;
+	hb->pprev = NULL;
+	if (b->n == 0)
+		drop_head(g, b);
+	g->members--;
 }
 
 LIVENESS_EXPORT liveness_time liveness_group_deadline(const struct liveness_group *g)
@@ -225,9 +369,8 @@ LIVENESS_EXPORT liveness_time liveness_group_deadline(const struct liveness_grou
 
 	if (g == NULL || g->wheel == NULL)
 		return LIVENESS_NEVER;
-	for (int i = 0; i < LANES; i++)
-		if (g->due[i] != NULL)
-			return g->now;
+	if (due(g)->head != NULL || g->cur != NULL)
+		return g->now;
 	if (!find_used(g, g->tick, slots(g), &tick))
 		return LIVENESS_NEVER;
 	/* A slot may hold members a revolution ahead: then this is early, never late. */
@@ -237,41 +380,40 @@ LIVENESS_EXPORT liveness_time liveness_group_deadline(const struct liveness_grou
 }
 
 /*
- * Take the next member off the due lanes, round-robin, prefetching the one
- * behind it. The new lane head's pprev is left stale (it would cost a miss
- * now); fix_due() repairs the heads before control returns to the caller.
+ * Take the next member off bucket b, from the end of its head chunk,
+ * prefetching the member PREFETCH places behind it in that order, and the
+ * chunk after the next when a chunk is used up.
  */
-static struct liveness_hb *pop_due(struct liveness_group *g)
+static inline struct liveness_hb *pop(struct liveness_group *g, struct liveness__bucket *b)
 {
-	for (uint32_t i = 0; i < LANES; i++) {
-		uint32_t lane = (g->next_due + i) & (LANES - 1);
-		struct liveness_hb *hb = g->due[lane];
+	struct liveness__chunk *c = b->head, *next;
+	struct liveness_hb *hb;
+	uint64_t i;
 
-		if (hb != NULL) {
-			g->due[lane] = hb->next;
-			if (hb->next != NULL)
-				prefetch(hb->next);
-			g->next_due = lane + 1;
-			hb->next = NULL;
-			hb->pprev = NULL;
-			return hb;
-		}
+	/* hb->pprev is stale until hb is filed again, or set to NULL if it is not. */
+	i = --b->n;
+	hb = c->hb[i];
+	next = c->next;
+	if (i >= PREFETCH)
+		prefetch(c->hb[i - PREFETCH]);
+	else if (next != NULL)
+		prefetch(next->hb[ENTRIES - PREFETCH + i]);
+	if (i == 0) {
+		/* The next chunk is in cache, and the one after it (see take_slot()). */
+		if (next != NULL && next->next != NULL && next->next->next != NULL)
+			prefetch_chunk(next->next->next);
+		drop_head(g, b);
 	}
-	return NULL;
+	return hb;
 }
 
-static void fix_due(struct liveness_group *g)
-{
-	for (int i = 0; i < LANES; i++)
-		if (g->due[i] != NULL)
-			g->due[i]->pprev = &g->due[i];
-}
-
-/* Move the next used slot due at now to the due lanes. Returns 0 if none. */
+/* Make the next used slot due at now the one being stepped. Returns 0 if none. */
 static int take_slot(struct liveness_group *g, liveness_time now)
 {
 	uint64_t now_tick = now / g->resolution, tick;
-	uint32_t slot;
+	struct liveness__bucket *b;
+	struct liveness__chunk *c;
+	uint64_t k;
 
 	if (g->tick > now_tick)
 		return 0;
@@ -282,17 +424,27 @@ static int take_slot(struct liveness_group *g, liveness_time now)
 		g->tick = now_tick + 1;
 		return 0;
 	}
-	slot = (uint32_t)(tick & g->mask);
-	for (int i = 0; i < LANES; i++) {
-		struct liveness_hb **head = &g->wheel[(size_t)slot * LANES + i];
-
-		g->due[i] = *head;
-		*head = NULL;
-		if (g->due[i] != NULL)
-			prefetch(g->due[i]);
-	}
-	clear_used(g, slot);
+	b = g->cur = &g->wheel[tick & g->mask];
 	g->tick = tick + 1;
+	/*
+	 * Start the misses: the chunks after the first, and the first PREFETCH
+	 * members. From here on pop() keeps two chunks ahead.
+	 */
+	c = b->head;
+	if (c->next != NULL) {
+		prefetch_chunk(c->next);
+		if (c->next->next != NULL)
+			prefetch_chunk(c->next->next);
+	}
+	k = b->n;
+	for (int i = 0; i < PREFETCH; i++) {
+		if (k == 0) {
+			if ((c = c->next) == NULL)
+				break;
+			k = ENTRIES;
+		}
+		prefetch(c->hb[--k]);
+	}
 	return 1;
 }
 
@@ -312,17 +464,34 @@ LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g
 		now = g->now; /* a clock running backwards: no time passes */
 	g->now = now;
 	for (;;) {
-		hb = pop_due(g);
-		if (hb == NULL) {
-			if (!take_slot(g, now))
-				return NULL;
-			continue;
+		struct liveness__bucket *b = due(g);
+
+		if (b->head == NULL) {
+			b = g->cur;
+			if (b == NULL) {
+				if (!take_slot(g, now))
+					return NULL;
+				continue;
+			}
 		}
-		e = liveness__hb_step(hb, now, seq, &next);
-		if (e != LIVENESS_DEAD)
-			file(g, hb, next);
+		hb = pop(g, b);
+		/*
+		 * Mostly rx moved the deadline: then re-file, in line. The
+		 * floor may be early, which costs a visit, never a late one.
+		 */
+		e = LIVENESS_NONE;
+		if (!hb_due_floor(hb, hb->ping_gap, &next) || next <= hb_clamp(hb, now)) {
+			e = liveness__hb_step(hb, now, seq, &next);
+			if (e == LIVENESS_DEAD) {
+				hb->pprev = NULL;
+				g->members--;
+				if (ev != NULL)
+					*ev = e;
+				return hb;
+			}
+		}
+		file(g, hb, next);
 		if (e != LIVENESS_NONE) {
-			fix_due(g);
 			if (ev != NULL)
 				*ev = e;
 			return hb;

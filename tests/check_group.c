@@ -205,6 +205,94 @@ START_TEST(remove_between_steps)
 }
 END_TEST
 
+/* Members due a revolution after the slot being stepped are filed a slot early, not lost. */
+START_TEST(refile_a_revolution_ahead)
+{
+	struct liveness_policy p = exact(60 * S, 200 * S, 20 * S);
+	struct liveness_group g;
+	struct liveness_hb hb[2];
+	enum liveness_event ev;
+	liveness_time res = 100 * MS, turn = 1024 * res; /* 64 s / 100 ms, rounded up to 2^k */
+
+	ck_assert_int_eq(liveness_group_init(&g, res, 0), 0);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, 0), 0);
+		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
+		/* Bytes stamped ahead of the group's clock: due one turn after 60 s. */
+		liveness_hb_rx(&hb[i], turn);
+		ck_assert_uint_eq(liveness_hb_deadline(&hb[i]), 60 * S + turn);
+	}
+	ck_assert_uint_eq(liveness_group_deadline(&g), 60 * S);
+	ck_assert_ptr_null(liveness_group_step(&g, 60 * S, &ev, NULL));
+	/* The first one re-filed while its slot was being stepped: a slot early. */
+	ck_assert_uint_eq(liveness_group_deadline(&g), 60 * S + turn - res);
+	ck_assert_ptr_null(liveness_group_step(&g, 60 * S + turn - res, &ev, NULL));
+	ck_assert_uint_eq(liveness_group_deadline(&g), 60 * S + turn);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_ptr_nonnull(liveness_group_step(&g, 60 * S + turn, &ev, NULL));
+		ck_assert_int_eq(ev, LIVENESS_PING);
+	}
+	ck_assert_ptr_null(liveness_group_step(&g, 60 * S + turn, &ev, NULL));
+	liveness_group_free(&g);
+}
+END_TEST
+
+/* Removing from the wrong group changes nothing; many members, removed in any order. */
+START_TEST(many_members_and_wrong_group)
+{
+	enum { N = 3000 };
+	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
+	struct liveness_group g, other;
+	struct liveness_hb *hb = calloc(N, sizeof(*hb)), *got;
+	char *state = calloc(N, 1); /* 1 removed, 2 stepped */
+	int k = 0;
+
+	ck_assert_ptr_nonnull(hb);
+	ck_assert_ptr_nonnull(state);
+	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_init(&other, 100 * MS, 0), 0);
+	for (int i = 0; i < N; i++) {
+		/* Two slots: many chunks in each list. */
+		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, (liveness_time)(i % 3) * 10 * MS), 0);
+		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
+	}
+	liveness_group_remove(&other, &hb[5]);
+	ck_assert_ptr_nonnull(hb[5].pprev);
+	ck_assert_uint_eq(liveness_group_deadline(&g), 30 * S);
+	for (int i = 0; i < N; i += 3) {
+		liveness_group_remove(&g, &hb[i]);
+		ck_assert_ptr_null(hb[i].pprev);
+		state[i] = 1;
+	}
+	for (int i = 0; i < N; i++)
+		if (hb[i].pprev != NULL)
+			ck_assert_ptr_eq(*hb[i].pprev, &hb[i]);
+	ck_assert_uint_eq(liveness_group_deadline(&g), 30 * S + 100 * MS);
+	while ((got = liveness_group_step(&g, 30 * S + 100 * MS, NULL, NULL)) != NULL) {
+		int i = (int)(got - hb);
+
+		ck_assert_int_eq(state[i], 0);
+		state[i] = 2;
+		/* Remove others while their slot is being stepped. */
+		for (int j = 0; j < 2; j++, k = (k + 7) % N)
+			if (state[k] == 0) {
+				liveness_group_remove(&g, &hb[k]);
+				state[k] = 1;
+			}
+	}
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_ne(state[i], 0); /* stepped once, or removed */
+		ck_assert(state[i] == 2 ? hb[i].pprev != NULL : hb[i].pprev == NULL);
+	}
+	liveness_group_free(&g);
+	for (int i = 0; i < N; i++)
+		ck_assert_ptr_null(hb[i].pprev);
+	liveness_group_free(&other);
+	free(state);
+	free(hb);
+}
+END_TEST
+
 START_TEST(far_deadlines)
 {
 	struct liveness_policy p = exact(3600 * S, 7200 * S, 600 * S);
@@ -584,6 +672,8 @@ Suite *group_suite(void)
 	tcase_add_test(tc, rx_refiles_lazily);
 	tcase_add_test(tc, remove_and_empty);
 	tcase_add_test(tc, remove_between_steps);
+	tcase_add_test(tc, refile_a_revolution_ahead);
+	tcase_add_test(tc, many_members_and_wrong_group);
 	tcase_add_test(tc, far_deadlines);
 	tcase_add_test(tc, gap_pings_everyone_first);
 	tcase_add_test(tc, free_detaches_members);
