@@ -35,6 +35,7 @@
 #include <limits.h>
 #include <stdio.h>
 
+#include "internal.h"
 #include "liveness.h"
 
 #define TCP_RTO_MIN_NS (200 * LIVENESS_MSEC)
@@ -152,21 +153,13 @@ static liveness_time busy_schedule(const struct liveness_tcp *t, unsigned hz, in
 	return add(stamp, elapsed);
 }
 
-static int valid_settings(const struct liveness_tcp *t)
-{
-	return t && (t->keepalive == 0 || t->keepalive == 1) && t->idle >= 1 &&
-	       t->idle <= LIVENESS_TCP_MAX_IDLE && t->interval >= 1 &&
-	       t->interval <= LIVENESS_TCP_MAX_INTERVAL && t->count >= 1 &&
-	       t->count <= LIVENESS_TCP_MAX_COUNT && t->user_timeout <= INT_MAX;
-}
-
 static liveness_time bound(const struct liveness_tcp *t, int flags, int retries)
 {
 	int busy = flags & LIVENESS_BUSY, nominal = (flags & LIVENESS_NOMINAL) != 0;
 	liveness_time worst = 0;
 	size_t i;
 
-	if (!valid_settings(t) || (flags & ~(LIVENESS_BUSY | LIVENESS_NOMINAL)))
+	if (!t || !liveness__tcp_timing_valid(t) || (flags & ~(LIVENESS_BUSY | LIVENESS_NOMINAL)))
 		return LIVENESS_NEVER;
 	if (!busy && !t->keepalive)
 		return LIVENESS_NEVER;

@@ -57,13 +57,18 @@ int liveness__check_tcp(int fd)
 	return 0;
 }
 
-static int valid(const struct liveness_tcp *t)
+int liveness__tcp_timing_valid(const struct liveness_tcp *t)
 {
-	return t && (t->keepalive == 0 || t->keepalive == 1) && t->idle >= 1 &&
+	return (t->keepalive == 0 || t->keepalive == 1) && t->idle >= 1 &&
 	       t->idle <= LIVENESS_TCP_MAX_IDLE && t->interval >= 1 &&
 	       t->interval <= LIVENESS_TCP_MAX_INTERVAL && t->count >= 1 &&
-	       t->count <= LIVENESS_TCP_MAX_COUNT && t->user_timeout <= INT_MAX &&
-	       t->linger >= -1 && t->linger <= LIVENESS_TCP_MAX_LINGER;
+	       t->count <= LIVENESS_TCP_MAX_COUNT && t->user_timeout <= INT_MAX;
+}
+
+static int valid(const struct liveness_tcp *t)
+{
+	return t && liveness__tcp_timing_valid(t) && t->linger >= -1 &&
+	       t->linger <= LIVENESS_TCP_MAX_LINGER;
 }
 
 static int get_int(int fd, int level, int name, int *v)
