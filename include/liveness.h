@@ -217,11 +217,10 @@ LIVENESS_EXPORT int liveness_policy_init(struct liveness_policy *p, liveness_tim
 /*
  * Heartbeat state of one connection, embedded by the caller in its own
  * connection object (find it again with liveness_container_of()). All fields
- * are private to the library; the size is part of the ABI (56 bytes on LP64).
+ * are private to the library; the size is part of the ABI (48 bytes on LP64).
  */
 struct liveness_hb {
 	const struct liveness_policy *policy;
-	liveness_time ping_gap;      /* in a group: the policy's interval less this hb's jitter */
 	struct liveness_hb **pprev;  /* group entry pointing here; NULL when in no group */
 	liveness_time proof;         /* last proof of life, or a credit after a stall */
 	liveness_time ping_at;       /* when our last ping was sent */
@@ -299,6 +298,8 @@ struct liveness_group {
 	struct liveness__chunk *spare;   /* free chunks of member pointers */
 	struct liveness__chunk *blocks;  /* allocations of chunks */
 	uint64_t *used;                  /* one bit per non-empty slot */
+	const struct liveness_policy *policy; /* of the member added last; NULL if none */
+	liveness_time interval, span;    /* its interval and jitter span */
 	liveness_time resolution;
 	uint64_t magic;                  /* UINT64_MAX / resolution, to divide by it */
 	liveness_time now;               /* latest time passed in */

@@ -28,10 +28,12 @@
  * the slot's array, which is in cache. hb->pprev points at the member's
  * entry; removal is O(1) by moving the array's last entry into the hole.
  *
- * The visit itself is cheap: the group keeps the policy's interval less the
- * member's jitter in hb->ping_gap (computed at add: the policy and the
- * address stay put while it is a member), and unless a ping awaits its
- * answer, proof + ping_gap is a lower bound of the deadline (hb_due_floor()).
+ * The visit itself is cheap: unless a ping awaits its answer, proof plus
+ * the policy's interval less the member's jitter is a lower bound of the
+ * deadline (hb_due_floor()). The group keeps the interval and jitter span
+ * of the policy of the member added last (a policy stays unchanged while
+ * any hb uses it, and adding a member refreshes them), so for members of
+ * that policy the bound is a load, a multiplication and an add.
  * When that bound is still ahead, the member is re-filed there without
  * computing the real deadline; at worst that costs one early visit. Only a
  * member that may be due goes through liveness__hb_step().
@@ -108,11 +110,6 @@ static struct liveness__bucket *due(const struct liveness_group *g)
 	return &g->wheel[slots(g)];
 }
 
-static struct liveness__bucket *never(const struct liveness_group *g)
-{
-	return &g->wheel[slots(g) + 1];
-}
-
 static void set_used(struct liveness_group *g, uint32_t slot)
 {
 	g->used[slot >> 6] |= (uint64_t)1 << (slot & 63);
@@ -154,7 +151,7 @@ static int reserve(struct liveness_group *g)
 }
 
 /* Append hb to bucket b. The spare chunks cannot run out (see reserve()). */
-static inline void push(struct liveness_group *g, struct liveness__bucket *b, struct liveness_hb *hb)
+static inline __attribute__((always_inline)) void push(struct liveness_group *g, struct liveness__bucket *b, struct liveness_hb *hb)
 {
 	struct liveness__chunk *c = b->head;
 	uint64_t n = b->n;
@@ -189,51 +186,73 @@ static void drop_head(struct liveness_group *g, struct liveness__bucket *b)
 	}
 }
 
+/*
+ * The group's fields that filing reads, copied: stores through member and
+ * chunk pointers could alias the group, so the compiler would load them
+ * again for every member; a local copy stays in registers.
+ */
+struct view {
+	struct liveness__bucket *wheel;
+	const struct liveness__bucket *cur;
+	liveness_time now, resolution;
+	uint64_t magic, max_tick;
+	uint32_t mask;
+};
+
+static inline __attribute__((always_inline)) struct view view_of(const struct liveness_group *g)
+{
+	struct view v = {g->wheel, g->cur, g->now, g->resolution, g->magic, g->max_tick, g->mask};
+
+	return v;
+}
+
 /* ceil(d / resolution), with a multiplication rather than a division where possible. */
-static uint64_t tick_of(const struct liveness_group *g, liveness_time d)
+static inline uint64_t tick_of(const struct view *v, liveness_time d)
 {
 #if defined(__SIZEOF_INT128__)
 	/* magic is UINT64_MAX / resolution: q is d / resolution or one less. */
 	__extension__ typedef unsigned __int128 u128;
-	uint64_t q = (uint64_t)((u128)d * g->magic >> 64);
-	uint64_t r = d - q * g->resolution;
+	uint64_t q = (uint64_t)((u128)d * v->magic >> 64);
+	uint64_t r = d - q * v->resolution;
 
-	if (r >= g->resolution) {
+	if (r >= v->resolution) {
 		q++;
-		r -= g->resolution;
+		r -= v->resolution;
 	}
 	return q + (r != 0);
 #else
-	return d / g->resolution + (d % g->resolution != 0);
+	return d / v->resolution + (d % v->resolution != 0);
 #endif
 }
 
 /* File hb by its deadline d: on the wheel, in the due bucket, or with no deadline. */
-static inline void file(struct liveness_group *g, struct liveness_hb *hb, liveness_time d)
+static inline __attribute__((always_inline)) void file(struct liveness_group *g,
+							const struct view *v,
+							struct liveness_hb *hb, liveness_time d)
 {
 	struct liveness__bucket *b;
 	uint64_t tick;
 	uint32_t slot;
 
-	if (d <= g->now && d != LIVENESS_NEVER) {
-		push(g, due(g), hb);
+	if (d <= v->now && d != LIVENESS_NEVER) {
+		push(g, &v->wheel[v->mask + 1], hb); /* due */
 		return;
 	}
-	tick = tick_of(g, d); /* never early */
-	if (d == LIVENESS_NEVER || tick > g->max_tick) {
+	tick = tick_of(v, d); /* never early */
+	if (d == LIVENESS_NEVER || tick > v->max_tick) {
 		/* Deadlines only move later, so such a member needs no step again. */
-		push(g, never(g), hb);
+		push(g, &v->wheel[v->mask + 2], hb); /* never */
 		return;
 	}
-	slot = (uint32_t)(tick & g->mask);
-	b = &g->wheel[slot];
+	slot = (uint32_t)(tick & v->mask);
+	b = &v->wheel[slot];
 	/*
 	 * The slot being stepped is due now: this member is due a revolution
 	 * later. File it a tick earlier instead (early, never late).
 	 */
-	if (b == g->cur) {
-		slot = (slot - 1) & g->mask;
-		b = &g->wheel[slot];
+	if (b == v->cur) {
+		slot = (slot - 1) & v->mask;
+		b = &v->wheel[slot];
 	}
 	if (b->head == NULL)
 		set_used(g, slot);
@@ -318,6 +337,7 @@ LIVENESS_EXPORT void liveness_group_free(struct liveness_group *g)
 
 LIVENESS_EXPORT int liveness_group_add(struct liveness_group *g, struct liveness_hb *hb)
 {
+	struct view v;
 	int err;
 
 	if (g == NULL || g->wheel == NULL || hb == NULL || hb->policy == NULL)
@@ -333,10 +353,13 @@ LIVENESS_EXPORT int liveness_group_add(struct liveness_group *g, struct liveness
 	err = reserve(g);
 	if (err != 0)
 		return err;
-	/* The policy and the address stay as they are while hb is a member. */
-	hb->ping_gap = hb_gap(hb);
+	/* Refreshed on every add: a policy freed and another at its address. */
+	g->policy = hb->policy;
+	g->interval = hb->policy->interval;
+	g->span = hb_span(hb->policy);
 	g->members++;
-	file(g, hb, liveness_hb_deadline(hb));
+	v = view_of(g);
+	file(g, &v, hb, liveness_hb_deadline(hb));
 	return 0;
 }
 
@@ -448,6 +471,35 @@ static int take_slot(struct liveness_group *g, liveness_time now)
 	return 1;
 }
 
+/*
+ * Step the slot being stepped while its members only need re-filing (rx
+ * moved their deadlines on: nearly every visit), in a loop that keeps the
+ * group's fields in registers. Returns the first member that needs more,
+ * taken off the slot, or NULL once the slot is empty.
+ */
+static struct liveness_hb *refile(struct liveness_group *g, liveness_time now)
+{
+	const struct view v = view_of(g);
+	const struct liveness_policy *policy = g->policy;
+	const liveness_time interval = g->interval, span = g->span;
+	struct liveness__bucket *b = g->cur;
+	struct liveness_hb *hb;
+	liveness_time next;
+
+	for (;;) {
+		hb = pop(g, b);
+		/* The floor may be early, which costs a visit, never a late one. */
+		if (hb->policy != policy || (hb->peer & (HB_OUT | HB_DEAD)))
+			return hb;
+		next = sat_add(hb->proof, interval - hb_jitter_of(hb, span));
+		if (next <= hb_clamp(hb, now))
+			return hb;
+		file(g, &v, hb, next);
+		if (b->head == NULL)
+			return NULL;
+	}
+}
+
 LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g,
 							liveness_time now,
 							enum liveness_event *ev, uint32_t *seq)
@@ -455,6 +507,7 @@ LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g
 	struct liveness_hb *hb;
 	enum liveness_event e;
 	liveness_time next;
+	struct view v;
 
 	if (ev != NULL)
 		*ev = LIVENESS_NONE;
@@ -466,21 +519,20 @@ LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g
 	for (;;) {
 		struct liveness__bucket *b = due(g);
 
-		if (b->head == NULL) {
-			b = g->cur;
-			if (b == NULL) {
-				if (!take_slot(g, now))
-					return NULL;
+		if (b->head != NULL) {
+			hb = pop(g, b);
+		} else if (g->cur != NULL) {
+			hb = refile(g, now);
+			if (hb == NULL)
 				continue;
-			}
+		} else {
+			if (!take_slot(g, now))
+				return NULL;
+			continue;
 		}
-		hb = pop(g, b);
-		/*
-		 * Mostly rx moved the deadline: then re-file, in line. The
-		 * floor may be early, which costs a visit, never a late one.
-		 */
+		/* Maybe due, or a member refile() does not know the policy of. */
 		e = LIVENESS_NONE;
-		if (!hb_due_floor(hb, hb->ping_gap, &next) || next <= hb_clamp(hb, now)) {
+		if (!hb_due_floor(hb, hb_gap(hb), &next) || next <= hb_clamp(hb, now)) {
 			e = liveness__hb_step(hb, now, seq, &next);
 			if (e == LIVENESS_DEAD) {
 				hb->pprev = NULL;
@@ -490,7 +542,8 @@ LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g
 				return hb;
 			}
 		}
-		file(g, hb, next);
+		v = view_of(g);
+		file(g, &v, hb, next);
 		if (e != LIVENESS_NONE) {
 			if (ev != NULL)
 				*ev = e;

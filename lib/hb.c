@@ -24,7 +24,7 @@ _Static_assert(sizeof(struct liveness_hb) <= 64, "struct liveness_hb is ABI: at 
 /*
  * The sequence number of a ping is a hash of the time it was sent: pings of
  * one connection are sent at distinct times, and the state stays within
- * 56 bytes. A stale pong matches the current ping with probability 2^-32.
+ * 48 bytes. A stale pong matches the current ping with probability 2^-32.
  */
 static uint32_t hb_seq(liveness_time sent)
 {

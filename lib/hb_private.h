@@ -52,13 +52,23 @@ static inline liveness_time hb_clamp(const struct liveness_hb *hb, liveness_time
  * address, so that connections made at the same moment do not ping in step.
  * Always < span, hence never later than interval.
  */
-static inline liveness_time hb_jitter(const struct liveness_hb *hb,
-				      const struct liveness_policy *p)
+static inline liveness_time hb_jitter_of(const struct liveness_hb *hb, liveness_time span)
 {
-	liveness_time span = p->interval / 100 * p->jitter + p->interval % 100 * p->jitter / 100;
 	uint64_t h = ((uint64_t)(uintptr_t)hb * 0x9e3779b97f4a7c15u) >> 32;
 
 	return (span >> 32) * h + (((span & 0xffffffffu) * h) >> 32);
+}
+
+/* The jitter span of a policy: jitter percent of its interval, without overflow. */
+static inline liveness_time hb_span(const struct liveness_policy *p)
+{
+	return p->interval / 100 * p->jitter + p->interval % 100 * p->jitter / 100;
+}
+
+static inline liveness_time hb_jitter(const struct liveness_hb *hb,
+				      const struct liveness_policy *p)
+{
+	return hb_jitter_of(hb, hb_span(p));
 }
 
 /* The timeout in force: the policy's, or 3 x (srtt + 4 x rttvar) if longer. */

@@ -363,6 +363,91 @@ START_TEST(gap_pings_everyone_first)
 }
 END_TEST
 
+/*
+ * Step g at every tick from *t to end; the first PING of each member goes in
+ * first[] (members are hb[0..n)); the pings go unanswered. A verdict fails
+ * the test unless dead_ok.
+ */
+static void step_until(struct liveness_group *g, liveness_time res, liveness_time *t,
+		       liveness_time end, struct liveness_hb *hb, liveness_time *first, int dead_ok)
+{
+	struct liveness_hb *got;
+	enum liveness_event ev;
+
+	for (; *t <= end; *t += res)
+		while ((got = liveness_group_step(g, *t, &ev, NULL)) != NULL) {
+			ck_assert(ev == LIVENESS_PING || (dead_ok && ev == LIVENESS_DEAD));
+			if (ev == LIVENESS_PING && first[got - hb] == 0)
+				first[got - hb] = *t;
+		}
+}
+
+/*
+ * The group re-files members of the policy it has cached in a fast loop, and
+ * the others by the policy itself: with two policies (different intervals and
+ * jitter) and traffic that moves every deadline, every first ping comes
+ * within [deadline, deadline + resolution]. Then one policy object is reused,
+ * with other values, after its members left: the group must not keep the old
+ * interval. (Unanswered, b's members are convicted in the silence.)
+ */
+START_TEST(policies_mixed_and_reused)
+{
+	enum { N = 600 };
+	const liveness_time res = 100 * MS;
+	struct liveness_policy a, b;
+	struct liveness_group g;
+	struct liveness_hb *hb = calloc(N, sizeof(*hb));
+	liveness_time first[N], due[N], t = 0;
+
+	ck_assert_ptr_nonnull(hb);
+	ck_assert_int_eq(liveness_policy_init(&a, 30 * S, 90 * S), 0);
+	ck_assert_int_eq(liveness_policy_init(&b, 7 * S, 21 * S), 0);
+	b.jitter = 50;
+	ck_assert_int_eq(liveness_group_init(&g, res, 0), 0);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(liveness_hb_init(&hb[i], i % 3 ? &a : &b, 0), 0);
+		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
+	}
+	/* Traffic for 20 s, at times of its own for each member; then silence. */
+	memset(first, 0, sizeof(first));
+	for (liveness_time now = res; now <= 20 * S; now += res) {
+		step_until(&g, res, &t, now, hb, first, 0);
+		for (int i = 0; i < N; i++)
+			if ((i * 7919 + now / res) % 23 == 0)
+				liveness_hb_rx(&hb[i], now);
+	}
+	for (int i = 0; i < N; i++) {
+		/* Members of b may have pinged during the traffic: check those later. */
+		first[i] = 0;
+		due[i] = liveness_hb_deadline(&hb[i]);
+	}
+	step_until(&g, res, &t, 60 * S, hb, first, 1);
+	for (int i = 0; i < N; i++) {
+		ck_assert_uint_ge(first[i], due[i]);
+		ck_assert_uint_le(first[i], due[i] + res);
+	}
+	/* Everyone leaves; a's object now holds a 2 s interval. */
+	for (int i = 0; i < N; i++)
+		liveness_group_remove(&g, &hb[i]);
+	ck_assert_int_eq(liveness_policy_init(&a, 2 * S, 6 * S), 0);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(liveness_hb_init(&hb[i], &a, t), 0);
+		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
+		liveness_hb_rx(&hb[i], t + (liveness_time)(i % 10) * res);
+	}
+	memset(first, 0, sizeof(first));
+	for (int i = 0; i < N; i++)
+		due[i] = liveness_hb_deadline(&hb[i]);
+	step_until(&g, res, &t, t + 10 * S, hb, first, 1);
+	for (int i = 0; i < N; i++) {
+		ck_assert_uint_ge(first[i], due[i]);
+		ck_assert_uint_le(first[i], due[i] + res);
+	}
+	liveness_group_free(&g);
+	free(hb);
+}
+END_TEST
+
 START_TEST(free_detaches_members)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
@@ -679,6 +764,7 @@ Suite *group_suite(void)
 	tcase_add_test(tc, free_detaches_members);
 	tcase_add_test(tc, clock_backwards_and_end_of_time);
 	tcase_add_test(tc, container_of);
+	tcase_add_test(tc, policies_mixed_and_reused);
 	tcase_add_test(tc, simulation_against_reference);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
