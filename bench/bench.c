@@ -44,6 +44,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <malloc.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <stdint.h>
@@ -192,8 +193,17 @@ struct lv_conn {
 	struct liveness_hb hb;
 } __attribute__((aligned(64)));
 
+/* Bytes the heap has handed out: small blocks and whole mappings. */
+static size_t heap_bytes(void)
+{
+	struct mallinfo2 m = mallinfo2();
+
+	return m.uordblks + m.hblkhd;
+}
+
 static struct result run_liveness(uint32_t n, unsigned seconds, int with_group)
 {
+	size_t heap;
 	struct lv_conn *c = huge_alloc((size_t)n * sizeof(*c));
 	struct liveness_policy p;
 	struct liveness_group g;
@@ -204,6 +214,7 @@ static struct result run_liveness(uint32_t n, unsigned seconds, int with_group)
 	double t;
 
 	liveness_policy_init(&p, INTERVAL, TIMEOUT);
+	heap = heap_bytes();
 	if (liveness_group_init(&g, TICK, T0) != 0)
 		exit(1);
 	for (uint32_t i = 0; i < n; i++) {
@@ -211,6 +222,7 @@ static struct result run_liveness(uint32_t n, unsigned seconds, int with_group)
 		if (with_group)
 			liveness_group_add(&g, &c[i].hb);
 	}
+	heap = heap_bytes() - heap;
 	seq_init(&s, n, seconds);
 	next = liveness_group_deadline(&g);
 	t = cpu_seconds();
@@ -237,13 +249,8 @@ static struct result run_liveness(uint32_t n, unsigned seconds, int with_group)
 	}
 	r.cpu = cpu_seconds() - t;
 	r.packets = s.count;
-	/*
-	 * The hb, and the group's wheel (a bit and a bucket of two words per slot)
-	 * and chunks of member pointers (512 bytes each, CHUNK_BYTES in lib/group.c).
-	 */
-	r.bytes = (double)sizeof(struct liveness_hb) +
-		  ((double)(g.mask + 1) * (1.0 / 8 + 2 * sizeof(void *)) + (double)g.chunks * 512 +
-		   sizeof(g)) / n;
+	/* The hb, the group object, and all the group allocated, as the heap counts it. */
+	r.bytes = (double)sizeof(struct liveness_hb) + ((double)heap + sizeof(g)) / n;
 	liveness_group_free(&g);
 	free(c);
 	return r;
