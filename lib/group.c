@@ -85,8 +85,10 @@ _Static_assert(PREFETCH <= ENTRIES, "prefetch within the next chunk");
 
 #if defined(__GNUC__)
 #define prefetch(p) __builtin_prefetch(p, 1)
+#define always_inline inline __attribute__((always_inline))
 #else
 #define prefetch(p) ((void)(p))
+#define always_inline inline
 #endif
 
 static struct liveness__chunk *chunk_of(struct liveness_hb **entry)
@@ -151,7 +153,8 @@ static int reserve(struct liveness_group *g)
 }
 
 /* Append hb to bucket b. The spare chunks cannot run out (see reserve()). */
-static inline __attribute__((always_inline)) void push(struct liveness_group *g, struct liveness__bucket *b, struct liveness_hb *hb)
+static always_inline void push(struct liveness_group *g, struct liveness__bucket *b,
+			       struct liveness_hb *hb)
 {
 	struct liveness__chunk *c = b->head;
 	uint64_t n = b->n;
@@ -199,7 +202,7 @@ struct view {
 	uint32_t mask;
 };
 
-static inline __attribute__((always_inline)) struct view view_of(const struct liveness_group *g)
+static always_inline struct view view_of(const struct liveness_group *g)
 {
 	struct view v = {g->wheel, g->cur, g->now, g->resolution, g->magic, g->max_tick, g->mask};
 
@@ -226,9 +229,8 @@ static inline uint64_t tick_of(const struct view *v, liveness_time d)
 }
 
 /* File hb by its deadline d: on the wheel, in the due bucket, or with no deadline. */
-static inline __attribute__((always_inline)) void file(struct liveness_group *g,
-							const struct view *v,
-							struct liveness_hb *hb, liveness_time d)
+static always_inline void file(struct liveness_group *g, const struct view *v,
+			       struct liveness_hb *hb, liveness_time d)
 {
 	struct liveness__bucket *b;
 	uint64_t tick;
