@@ -476,7 +476,7 @@ static int take_slot(struct liveness_group *g, liveness_time now)
 /*
  * Step the slot being stepped while its members only need re-filing (rx
  * moved their deadlines on: nearly every visit), in a loop that keeps the
- * group's fields in registers. Returns the first member that needs more,
+ * group's fields in registers. Returns the first member that may be due,
  * taken off the slot, or NULL once the slot is empty.
  */
 static struct liveness_hb *refile(struct liveness_group *g, liveness_time now)
@@ -486,15 +486,14 @@ static struct liveness_hb *refile(struct liveness_group *g, liveness_time now)
 	const liveness_time interval = g->interval, span = g->span;
 	struct liveness__bucket *b = g->cur;
 	struct liveness_hb *hb;
-	liveness_time next;
+	liveness_time gap, next;
 
 	for (;;) {
 		hb = pop(g, b);
+		gap = hb->policy == policy ? interval - hb_jitter_of(hb, span) : hb_gap(hb);
 		/* The floor may be early, which costs a visit, never a late one. */
-		if (hb->policy != policy || (hb->peer & (HB_OUT | HB_DEAD)))
-			return hb;
-		next = sat_add(hb->proof, interval - hb_jitter_of(hb, span));
-		if (next <= hb_clamp(hb, now))
+		if ((hb->peer & HB_DEAD) || !hb_due_floor(hb, gap, &next) ||
+		    next <= hb_clamp(hb, now))
 			return hb;
 		file(g, &v, hb, next);
 		if (b->head == NULL)
@@ -532,17 +531,14 @@ LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g
 				return NULL;
 			continue;
 		}
-		/* Maybe due, or a member refile() does not know the policy of. */
-		e = LIVENESS_NONE;
-		if (!hb_due_floor(hb, hb_gap(hb), &next) || next <= hb_clamp(hb, now)) {
-			e = liveness__hb_step(hb, now, seq, &next);
-			if (e == LIVENESS_DEAD) {
-				hb->pprev = NULL;
-				g->members--;
-				if (ev != NULL)
-					*ev = e;
-				return hb;
-			}
+		/* Maybe due: the exact deadline, and what is due now. */
+		e = liveness__hb_step(hb, now, seq, &next);
+		if (e == LIVENESS_DEAD) {
+			hb->pprev = NULL;
+			g->members--;
+			if (ev != NULL)
+				*ev = e;
+			return hb;
 		}
 		v = view_of(g);
 		file(g, &v, hb, next);
