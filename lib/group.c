@@ -46,7 +46,8 @@
  * that many: liveness_group_add() grows the spare chunks by half, and is the
  * one call that can fail with -ENOMEM (changing nothing); removing and
  * stepping never allocate and never run short. That is 8 bytes per member
- * (12 at most after growing), plus a chunk per slot in use.
+ * (12 at most after growing), plus a chunk per slot once there are more
+ * members than slots.
  */
 #include <errno.h>
 #include <stdlib.h>
