@@ -343,11 +343,6 @@ static struct result run_lane(enum lane_kind kind, uint32_t n, unsigned seconds)
 	return l.r;
 }
 
-static struct result run_baseline(uint32_t n, unsigned seconds)
-{
-	return run_lane(LANE_BASE, n, seconds);
-}
-
 /*
  * All lanes side by side: they take turns a slice at a time (a simulated
  * second, but at least a million packets), each turn starting with the next
@@ -531,7 +526,7 @@ static double added(const struct result *r)
 	({                                                                                         \
 		struct result best_ = {0};                                                         \
 		for (int rep_ = 0; rep_ < (reps); rep_++) {                                        \
-			struct result b_ = run_baseline(n, seconds), r_ = call;                    \
+			struct result b_ = run_lane(LANE_BASE, n, seconds), r_ = call;                    \
 			r_.base_cpu = b_.cpu;                                                      \
 			r_.base_packets = b_.packets;                                              \
 			if (rep_ == 0 || added(&r_) < added(&best_))                               \
