@@ -526,7 +526,7 @@ static double added(const struct result *r)
 	({                                                                                         \
 		struct result best_ = {0};                                                         \
 		for (int rep_ = 0; rep_ < (reps); rep_++) {                                        \
-			struct result b_ = run_lane(LANE_BASE, n, seconds), r_ = call;                    \
+			struct result b_ = run_lane(LANE_BASE, n, seconds), r_ = call;             \
 			r_.base_cpu = b_.cpu;                                                      \
 			r_.base_packets = b_.packets;                                              \
 			if (rep_ == 0 || added(&r_) < added(&best_))                               \
@@ -540,7 +540,7 @@ static void report(uint32_t n, struct result *res, int count)
 	const struct result *lv = NULL;
 
 	for (int i = 0; i < count; i++)
-		if (strcmp(res[i].name, "liveness (rx + group)") == 0)
+		if (res[i].name == lane_names[LANE_GROUP])
 			lv = &res[i];
 	/* The first rows ran side by side with this baseline. */
 	printf("\n%u connections, %u simulated s, %.1f M packets; baseline %.2f ns/packet\n", n,
@@ -553,7 +553,7 @@ static void report(uint32_t n, struct result *res, int count)
 		double a = added(r), share = a / r->seconds * 100;
 		char vs[32] = "";
 
-		if (lv != NULL && strncmp(r->name, "liveness", 8) != 0) {
+		if (lv != NULL && r != lv && r->name != lane_names[LANE_RX]) {
 			double lshare = added(lv) / lv->seconds;
 
 			if (lshare > 0)
