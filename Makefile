@@ -1,6 +1,7 @@
 # liveness - plain Makefile. Targets: all check demo bench fuzz install uninstall clean deps.
 # Variables: PREFIX LIBDIR INCLUDEDIR MANDIR BINDIR PKGCONFIGDIR DESTDIR, CFLAGS (yours),
-# V=1 (show commands), WERROR=1 (-Werror), SANITIZE=1 (ASan+UBSan, separate build dir).
+# V=1 (show commands), WERROR=1 (-Werror), SANITIZE=1 (ASan+UBSan, separate build dir),
+# BUILD=DIR (build there instead of build/ or build-san/).
 
 .DEFAULT_GOAL := all
 
@@ -24,10 +25,10 @@ BASE_CFLAGS += -Werror
 endif
 ifeq ($(SANITIZE),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-B := build-san
+B := $(if $(BUILD),$(BUILD),build-san)
 else
 SAN_FLAGS :=
-B := build
+B := $(if $(BUILD),$(BUILD),build)
 endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(SAN_FLAGS) $(CFLAGS)
 LIB_CFLAGS = $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DLIVENESS_BUILDING
@@ -152,5 +153,5 @@ uninstall: uninstall-tools
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(filter %.7,$(MAN_PAGES))))
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz $(BUILD)
 
