@@ -5,7 +5,7 @@
 #ifndef LIVENESS_HB_PRIVATE_H
 #define LIVENESS_HB_PRIVATE_H
 
-#include "liveness.h"
+#include "internal.h"
 
 /* The low 16 bits of hb->peer: state and the peer's strikes. */
 #define HB_ROUND_TRIP 0x01u /* copy of the policy flag, so rx need not read the policy */
@@ -23,11 +23,6 @@
  * gap is never underestimated: a well-spaced ping is never struck.
  */
 #define HB_TIME_MASK (~(uint64_t)0xffff)
-
-static inline liveness_time sat_add(liveness_time a, liveness_time b)
-{
-	return a > LIVENESS_NEVER - b ? LIVENESS_NEVER : a + b;
-}
 
 static inline liveness_time max_time(liveness_time a, liveness_time b)
 {

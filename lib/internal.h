@@ -1,8 +1,14 @@
-/* Private helpers shared by the socket layers (not exported). */
+/* Private helpers shared by the library's files (not exported). */
 #ifndef LIVENESS_INTERNAL_H
 #define LIVENESS_INTERNAL_H
 
-struct liveness_tcp;
+#include "liveness.h"
+
+/* a + b, capped at LIVENESS_NEVER: every schedule and deadline saturates rather than wraps. */
+static inline liveness_time sat_add(liveness_time a, liveness_time b)
+{
+	return a > LIVENESS_NEVER - b ? LIVENESS_NEVER : a + b;
+}
 
 /* 0 if fd is an IPv4 or IPv6 TCP socket; otherwise -EBADF, -ENOTSOCK or -EPROTOTYPE. */
 int liveness__check_tcp(int fd);

@@ -49,12 +49,7 @@ static liveness_time jiffy_ns(unsigned hz)
 	return LIVENESS_SEC / hz;
 }
 
-/* Saturating arithmetic: every schedule here is capped at LIVENESS_NEVER. */
-static liveness_time add(liveness_time a, liveness_time b)
-{
-	return a > LIVENESS_NEVER - b ? LIVENESS_NEVER : a + b;
-}
-
+/* Saturating multiplication: every schedule here is capped at LIVENESS_NEVER (see sat_add()). */
 static liveness_time mul(liveness_time a, uint64_t k)
 {
 	return k != 0 && a > LIVENESS_NEVER / k ? LIVENESS_NEVER : a * k;
@@ -126,8 +121,9 @@ static liveness_time idle_schedule(const struct liveness_tcp *t, unsigned hz, in
 	if (k < 1)
 		k = 1;
 	if (nominal)
-		return add(idle, mul(intvl, k));
-	return add(add(idle, timer_late(idle, hz)), mul(add(intvl, timer_late(intvl, hz)), k));
+		return sat_add(idle, mul(intvl, k));
+	return sat_add(sat_add(idle, timer_late(idle, hz)),
+		       mul(sat_add(intvl, timer_late(intvl, hz)), k));
 }
 
 static liveness_time busy_schedule(const struct liveness_tcp *t, unsigned hz, int nominal,
@@ -142,7 +138,7 @@ static liveness_time busy_schedule(const struct liveness_tcp *t, unsigned hz, in
 	if (t->user_timeout != 0) {
 		liveness_time u = (liveness_time)t->user_timeout * LIVENESS_MSEC;
 		liveness_time last = u < TCP_RTO_MAX_NS ? u : TCP_RTO_MAX_NS;
-		return add(add(stamp, u), nominal ? 0 : timer_late(last, hz));
+		return sat_add(sat_add(stamp, u), nominal ? 0 : timer_late(last, hz));
 	}
 	/* The timer fires on the backoff grid; death is the first tick past the limit. */
 	limit = retries_timeout(retries);
@@ -150,7 +146,7 @@ static liveness_time busy_schedule(const struct liveness_tcp *t, unsigned hz, in
 		d = d * 2 > TCP_RTO_MAX_NS ? TCP_RTO_MAX_NS : d * 2;
 		elapsed += d + (nominal ? 0 : timer_late(d, hz));
 	}
-	return add(stamp, elapsed);
+	return sat_add(stamp, elapsed);
 }
 
 static liveness_time bound(const struct liveness_tcp *t, int flags, int retries)
