@@ -216,8 +216,10 @@ LIVENESS_EXPORT int liveness_policy_init(struct liveness_policy *p, liveness_tim
 
 /*
  * Heartbeat state of one connection, embedded by the caller in its own
- * connection object (find it again with liveness_container_of()). All fields
- * are private to the library; the size is part of the ABI (48 bytes on LP64).
+ * connection object (find it again with liveness_container_of()), best in
+ * the same cache line as the fields its read path touches anyway. All
+ * fields are private to the library; the size is part of the ABI: 48 bytes
+ * on LP64, 40 on ILP32. Zero it before its first liveness_hb_init().
  */
 struct liveness_hb {
 	const struct liveness_policy *policy;
@@ -238,9 +240,10 @@ enum liveness_event {
 
 /*
  * Start the heartbeat of a connection established (or last heard from) at
- * now. p must stay valid and unchanged while hb uses it. Returns 0 or
- * -EINVAL (hb or p NULL, or a policy field out of range) leaving *hb
- * unchanged. Do not initialize an hb that is in a group.
+ * now. p must stay valid and unchanged while hb uses it. *hb must be zeroed
+ * memory or an hb initialized before (init reads it). Returns 0, -EINVAL
+ * (hb or p NULL, or a policy field out of range) or -EBUSY (hb is still in
+ * a group: remove it first), leaving *hb unchanged on error.
  */
 LIVENESS_EXPORT int liveness_hb_init(struct liveness_hb *hb, const struct liveness_policy *p,
 				     liveness_time now);
@@ -334,12 +337,18 @@ LIVENESS_EXPORT void liveness_group_free(struct liveness_group *g);
  */
 LIVENESS_EXPORT int liveness_group_add(struct liveness_group *g, struct liveness_hb *hb);
 
-/* Remove hb from g in O(1); a no-op if hb is NULL, in no group or in another one. */
+/*
+ * Remove hb from g in O(1); a no-op if g or hb is NULL, or hb is in no group
+ * or in another one.
+ */
 LIVENESS_EXPORT void liveness_group_remove(struct liveness_group *g, struct liveness_hb *hb);
 
 /*
- * The earliest time any member may need a step (possibly a little early,
- * never late), or LIVENESS_NEVER for an empty group.
+ * When to step the group next: the wheel tick at or after the earliest
+ * member deadline (liveness_hb_deadline() rounded up to the resolution, so
+ * up to one resolution after it; sometimes a tick before it, a step that
+ * finds nothing due), now if a member is overdue, or LIVENESS_NEVER for an
+ * empty group.
  */
 LIVENESS_EXPORT liveness_time liveness_group_deadline(const struct liveness_group *g);
 
@@ -347,7 +356,10 @@ LIVENESS_EXPORT liveness_time liveness_group_deadline(const struct liveness_grou
  * Step the members due at now, one per call: returns a member with *ev
  * LIVENESS_PING (and *seq) or LIVENESS_DEAD, or NULL when nothing more is
  * due. A member returned with LIVENESS_DEAD has left the group. ev and seq
- * may be NULL.
+ * may be NULL. A loop that sleeps until liveness_group_deadline() and wakes
+ * up to L late gets every verdict within timeout + resolution + L of the
+ * last proof; waking more than retry after a member's tick is a local
+ * stall, answered with a fresh ping first.
  */
 LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g,
 							liveness_time now,

@@ -262,6 +262,22 @@ static always_inline void file(struct liveness_group *g, const struct view *v,
 	push(g, b, hb);
 }
 
+/* The index of the lowest set bit of w, which is not 0. */
+static inline unsigned lowest_bit(uint64_t w)
+{
+#if defined(__GNUC__)
+	return (unsigned)__builtin_ctzll(w);
+#else
+	unsigned n = 0;
+
+	while (!(w & 1)) {
+		w >>= 1;
+		n++;
+	}
+	return n;
+#endif
+}
+
 /*
  * The first used slot among the count ticks from tick on (count <= slots),
  * as a tick, in *found. Returns 0 if there is none.
@@ -275,7 +291,7 @@ static int find_used(const struct liveness_group *g, uint64_t tick, uint64_t cou
 	while (seen < count) {
 		w = g->used[s >> 6] >> (s & 63);
 		if (w != 0) {
-			seen += (uint64_t)__builtin_ctzll(w);
+			seen += lowest_bit(w);
 			if (seen >= count)
 				return 0;
 			*found = tick + seen;
@@ -533,7 +549,7 @@ LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g
 			continue;
 		}
 		/* Maybe due: the exact deadline, and what is due now. */
-		e = liveness__hb_step(hb, now, seq, &next);
+		e = liveness__hb_step(hb, now, seq, g->resolution, &next);
 		if (e == LIVENESS_DEAD) {
 			hb->pprev = NULL;
 			g->members--;

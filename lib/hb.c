@@ -14,7 +14,11 @@
 
 #include "hb_private.h"
 
-_Static_assert(sizeof(struct liveness_hb) <= 64, "struct liveness_hb is ABI: at most 64 bytes");
+/* The size is part of the ABI, as the header promises: 48 bytes with 64-bit pointers, 40 with 32. */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct liveness_hb) == 48,
+	       "struct liveness_hb is ABI: 48 bytes on LP64");
+_Static_assert(sizeof(void *) != 4 || sizeof(struct liveness_hb) == 40,
+	       "struct liveness_hb is ABI: 40 bytes on ILP32");
 
 #define HB_MAX_STRIKES 254u
 #define HB_KNOWN_FLAGS (LIVENESS_ROUND_TRIP | LIVENESS_RTT_TIMEOUT)
@@ -79,6 +83,14 @@ LIVENESS_EXPORT int liveness_hb_init(struct liveness_hb *hb, const struct livene
 {
 	if (hb == NULL || p == NULL || !policy_valid(p))
 		return -EINVAL;
+	/*
+	 * A member's group holds a pointer to it: wiping its state would leave
+	 * that entry dangling once the caller frees the object, so a member
+	 * must leave its group first. This reads hb, which is why the memory
+	 * must be zeroed or hold an hb before the first init.
+	 */
+	if (hb->pprev != NULL)
+		return -EBUSY;
 	memset(hb, 0, sizeof(*hb));
 	hb->policy = p;
 	hb->proof = now; /* a new connection is its own proof of life */
@@ -172,10 +184,10 @@ static void hb_ping(struct liveness_hb *hb, liveness_time now, uint32_t *seq)
 }
 
 enum liveness_event liveness__hb_step(struct liveness_hb *hb, liveness_time now, uint32_t *seq,
-				      liveness_time *next)
+				      liveness_time grid, liveness_time *next)
 {
 	const struct liveness_policy *p;
-	liveness_time due, dead, wait, credit;
+	liveness_time due, dead, wait, credit, late;
 	enum liveness_event ev;
 
 	due = hb_due(hb);
@@ -185,20 +197,24 @@ enum liveness_event liveness__hb_step(struct liveness_hb *hb, liveness_time now,
 	}
 	p = hb->policy;
 	dead = hb_dead_due(hb, p);
-	if (now - due > p->retry) {
+	/* How late the caller's loop is: past the first grid point at or after due. */
+	late = sat_sub(now - due, (grid - due % grid) % grid);
+	if (late > p->retry) {
 		/*
-		 * A local stall: we are more than retry late for what was due,
-		 * so our loop (or the whole host) was not running and the
-		 * silence may be ours. No verdict now: ping, and give the peer
-		 * the usual time to answer, timeout - interval but at least
-		 * retry, by crediting proof as if the ping had been on time.
+		 * A local stall: the loop ran more than retry after it was due
+		 * to, so our pings were not sent on time and the silence may be
+		 * ours. No verdict now: ping, and give the peer the usual time
+		 * to answer, timeout - interval but at least retry, by crediting
+		 * proof as if the ping had been on time. Saturating both ways:
+		 * a clock near its epoch credits no earlier than 0, one near
+		 * LIVENESS_NEVER no later than now.
 		 */
 		wait = hb_timeout(hb, p) - p->interval;
 		if (wait < p->retry)
 			wait = p->retry;
-		credit = sat_add(now, wait) - hb_timeout(hb, p);
+		credit = sat_sub(sat_add(now, wait), hb_timeout(hb, p));
 		if (credit > now)
-			credit = now; /* saturated near LIVENESS_NEVER */
+			credit = now;
 		hb->proof = max_time(hb->proof, credit);
 		hb_ping(hb, now, seq);
 		ev = LIVENESS_PING;
@@ -219,7 +235,7 @@ LIVENESS_EXPORT enum liveness_event liveness_hb_step(struct liveness_hb *hb, liv
 {
 	liveness_time next;
 
-	return liveness__hb_step(hb, now, seq, &next);
+	return liveness__hb_step(hb, now, seq, 1, &next);
 }
 
 LIVENESS_EXPORT liveness_time liveness_hb_rtt(const struct liveness_hb *hb)

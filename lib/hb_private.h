@@ -137,10 +137,14 @@ static inline int hb_due_floor(const struct liveness_hb *hb, liveness_time gap,
 }
 
 /*
- * liveness_hb_step() that also returns the new deadline, so that the group
- * re-files a member without computing it twice.
+ * liveness_hb_step() for a caller that steps on a grid of this many
+ * nanoseconds (the group: its resolution; 1 for a caller that wakes at
+ * the deadline itself), which also returns the new deadline, so that the
+ * group re-files a member without computing it twice. The grid decides
+ * what is a local stall: the caller is late only past the grid point at or
+ * after the deadline, so the group's own rounding is never read as one.
  */
 enum liveness_event liveness__hb_step(struct liveness_hb *hb, liveness_time now, uint32_t *seq,
-				      liveness_time *next);
+				      liveness_time grid, liveness_time *next);
 
 #endif

@@ -10,6 +10,12 @@ static inline liveness_time sat_add(liveness_time a, liveness_time b)
 	return a > LIVENESS_NEVER - b ? LIVENESS_NEVER : a + b;
 }
 
+/* a - b, floored at 0: a time before the clock's epoch is the epoch. */
+static inline liveness_time sat_sub(liveness_time a, liveness_time b)
+{
+	return a > b ? a - b : 0;
+}
+
 /* 0 if fd is an IPv4 or IPv6 TCP socket; otherwise -EBADF, -ENOTSOCK or -EPROTOTYPE. */
 int liveness__check_tcp(int fd);
 /* Are the keepalive and user-timeout fields of *t (not NULL) within the kernel's ranges? */

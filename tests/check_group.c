@@ -29,6 +29,23 @@ static liveness_time ceil_to(liveness_time t, liveness_time res)
 	return (t + res - 1) / res * res;
 }
 
+/*
+ * Is hb in some group? Asked through the API, so that the library's
+ * fields stay private: a member cannot join another group (-EEXIST).
+ */
+static int in_a_group(struct liveness_hb *hb)
+{
+	struct liveness_group probe;
+	int r;
+
+	ck_assert_int_eq(liveness_group_init(&probe, 1, 0), 0);
+	r = liveness_group_add(&probe, hb);
+	ck_assert(r == 0 || r == -EEXIST);
+	liveness_group_remove(&probe, hb);
+	liveness_group_free(&probe);
+	return r == -EEXIST;
+}
+
 START_TEST(init_rejects)
 {
 	struct liveness_group g, before;
@@ -54,7 +71,7 @@ START_TEST(add_rejects)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S), fine = p;
 	struct liveness_group g;
-	struct liveness_hb hb, zero;
+	struct liveness_hb hb = {0}, zero = {0};
 
 	memset(&zero, 0, sizeof(zero));
 	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
@@ -68,9 +85,9 @@ START_TEST(add_rejects)
 	fine.retry = 99 * MS;
 	ck_assert_int_eq(liveness_hb_init(&zero, &fine, 0), 0);
 	ck_assert_int_eq(liveness_group_add(&g, &zero), -EINVAL);
-	ck_assert_ptr_null(zero.pprev);
+	ck_assert(!in_a_group(&zero));
 	liveness_group_free(&g);
-	ck_assert_ptr_null(hb.pprev);
+	ck_assert(!in_a_group(&hb));
 }
 END_TEST
 
@@ -78,7 +95,7 @@ START_TEST(deadline_and_steps)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
 	struct liveness_group g;
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	enum liveness_event ev;
 	uint32_t seq;
 	liveness_time res = 100 * MS, t0 = 1234567, d;
@@ -112,7 +129,7 @@ START_TEST(deadline_and_steps)
 		}
 		ck_assert_int_eq(ev, LIVENESS_PING);
 	}
-	ck_assert_ptr_null(hb.pprev);
+	ck_assert(!in_a_group(&hb));
 	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
 	liveness_group_remove(&g, &hb); /* harmless */
 	liveness_group_remove(&g, &hb);
@@ -127,7 +144,7 @@ START_TEST(rx_refiles_lazily)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
 	struct liveness_group g;
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	enum liveness_event ev;
 	liveness_time res = 100 * MS;
 
@@ -151,7 +168,7 @@ START_TEST(remove_and_empty)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
 	struct liveness_group g;
-	struct liveness_hb hb[3];
+	struct liveness_hb hb[3] = {0};
 
 	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
 	for (int i = 0; i < 3; i++) {
@@ -179,7 +196,7 @@ START_TEST(remove_between_steps)
 	enum { N = 100 };
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
 	struct liveness_group g;
-	struct liveness_hb hb[N], *got;
+	struct liveness_hb hb[N] = {0}, *got;
 	int seen = 0;
 
 	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
@@ -210,7 +227,7 @@ START_TEST(refile_a_revolution_ahead)
 {
 	struct liveness_policy p = exact(60 * S, 200 * S, 20 * S);
 	struct liveness_group g;
-	struct liveness_hb hb[2];
+	struct liveness_hb hb[2] = {0};
 	enum liveness_event ev;
 	liveness_time res = 100 * MS, turn = 1024 * res; /* 64 s / 100 ms, rounded up to 2^k */
 
@@ -257,16 +274,13 @@ START_TEST(many_members_and_wrong_group)
 		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
 	}
 	liveness_group_remove(&other, &hb[5]);
-	ck_assert_ptr_nonnull(hb[5].pprev);
+	ck_assert(in_a_group(&hb[5]));
 	ck_assert_uint_eq(liveness_group_deadline(&g), 30 * S);
 	for (int i = 0; i < N; i += 3) {
 		liveness_group_remove(&g, &hb[i]);
-		ck_assert_ptr_null(hb[i].pprev);
+		ck_assert(!in_a_group(&hb[i]));
 		state[i] = 1;
 	}
-	for (int i = 0; i < N; i++)
-		if (hb[i].pprev != NULL)
-			ck_assert_ptr_eq(*hb[i].pprev, &hb[i]);
 	ck_assert_uint_eq(liveness_group_deadline(&g), 30 * S + 100 * MS);
 	while ((got = liveness_group_step(&g, 30 * S + 100 * MS, NULL, NULL)) != NULL) {
 		int i = (int)(got - hb);
@@ -282,11 +296,11 @@ START_TEST(many_members_and_wrong_group)
 	}
 	for (int i = 0; i < N; i++) {
 		ck_assert_int_ne(state[i], 0); /* stepped once, or removed */
-		ck_assert(state[i] == 2 ? hb[i].pprev != NULL : hb[i].pprev == NULL);
+		ck_assert_int_eq(in_a_group(&hb[i]), state[i] == 2);
 	}
 	liveness_group_free(&g);
 	for (int i = 0; i < N; i++)
-		ck_assert_ptr_null(hb[i].pprev);
+		ck_assert(!in_a_group(&hb[i]));
 	liveness_group_free(&other);
 	free(state);
 	free(hb);
@@ -297,7 +311,7 @@ START_TEST(far_deadlines)
 {
 	struct liveness_policy p = exact(3600 * S, 7200 * S, 600 * S);
 	struct liveness_group g;
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	enum liveness_event ev;
 	liveness_time res = MS, t, d;
 	int wakeups = 0;
@@ -452,7 +466,7 @@ START_TEST(free_detaches_members)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
 	struct liveness_group g, g2;
-	struct liveness_hb hb[4];
+	struct liveness_hb hb[4] = {0};
 
 	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
 	ck_assert_int_eq(liveness_group_init(&g2, 100 * MS, 0), 0);
@@ -460,12 +474,13 @@ START_TEST(free_detaches_members)
 		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, 0), 0);
 		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
 	}
-	hb[3].proof = LIVENESS_NEVER; /* parked: no deadline */
+	liveness_hb_rx(&hb[3], LIVENESS_NEVER); /* parked: no deadline */
+	ck_assert_uint_eq(liveness_hb_deadline(&hb[3]), LIVENESS_NEVER);
 	liveness_group_remove(&g, &hb[3]);
 	ck_assert_int_eq(liveness_group_add(&g, &hb[3]), 0);
 	liveness_group_free(&g);
 	for (int i = 0; i < 4; i++) {
-		ck_assert_ptr_null(hb[i].pprev);
+		ck_assert(!in_a_group(&hb[i]));
 		ck_assert_int_eq(liveness_group_add(&g2, &hb[i]), 0);
 	}
 	ck_assert_int_eq(liveness_group_add(&g, &hb[0]), -EINVAL); /* freed */
@@ -477,7 +492,7 @@ START_TEST(clock_backwards_and_end_of_time)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
 	struct liveness_group g;
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	enum liveness_event ev;
 	liveness_time t;
 
@@ -517,6 +532,295 @@ START_TEST(clock_backwards_and_end_of_time)
 	ck_assert_ptr_null(liveness_group_step(&g, LIVENESS_NEVER, &ev, NULL));
 	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
 	liveness_group_free(&g);
+}
+END_TEST
+
+/* ---- A late loop, a real stall, and misuse ------------------------------- */
+
+static uint64_t late_rng = 0x2545f4914f6cdd1du;
+
+static uint64_t late_rand(uint64_t n)
+{
+	late_rng ^= late_rng << 13;
+	late_rng ^= late_rng >> 7;
+	late_rng ^= late_rng << 17;
+	return n ? late_rng % n : 0;
+}
+
+/*
+ * Silent peers under many policies, in groups of several resolutions, with
+ * a loop that sleeps until liveness_group_deadline() and wakes late by a
+ * random amount up to max_late each time, as real loops do. Every peer is
+ * declared DEAD never before last proof + timeout and no later than that
+ * rounded up to the wheel's tick plus the loop's lateness; before that it
+ * only gets pings.
+ */
+static void silent_peers_with_a_late_loop(liveness_time res, int policies, int late_of_retry)
+{
+	enum { PER = 4 };
+	struct liveness_policy *pol = calloc((size_t)policies, sizeof(*pol));
+	struct liveness_hb *hb = calloc((size_t)policies * PER, sizeof(*hb));
+	liveness_time *start = calloc((size_t)policies * PER, sizeof(*start));
+	liveness_time now = 1000 * S, max_late = LIVENESS_NEVER;
+	struct liveness_group g;
+	int n = policies * PER, dead = 0;
+
+	ck_assert(pol && hb && start);
+	ck_assert_int_eq(liveness_group_init(&g, res, now), 0);
+	for (int i = 0; i < policies; i++) {
+		liveness_time interval = res + late_rand(20 * S);
+		liveness_time timeout = interval + late_rand(3 * interval);
+
+		ck_assert_int_eq(liveness_policy_init(&pol[i], interval, timeout), 0);
+		pol[i].retry = res + late_rand(interval - res + 1);
+		pol[i].jitter = (unsigned)late_rand(101);
+		pol[i].flags = late_rand(2) ? LIVENESS_ROUND_TRIP : 0;
+		/* The loop may be late by up to this fraction of the shortest retry. */
+		if (pol[i].retry / 100 * (liveness_time)late_of_retry < max_late)
+			max_late = pol[i].retry / 100 * (liveness_time)late_of_retry;
+		for (int k = 0; k < PER; k++) {
+			int j = i * PER + k;
+
+			start[j] = now + late_rand(5 * S);
+			ck_assert_int_eq(liveness_hb_init(&hb[j], &pol[i], start[j]), 0);
+			ck_assert_int_eq(liveness_group_add(&g, &hb[j]), 0);
+		}
+	}
+	while (dead < n) {
+		liveness_time d = liveness_group_deadline(&g), late = late_rand(max_late + 1);
+		struct liveness_hb *got;
+		enum liveness_event ev;
+
+		ck_assert_uint_ne(d, LIVENESS_NEVER);
+		now = (d > now ? d : now) + late;
+		while ((got = liveness_group_step(&g, now, &ev, NULL)) != NULL) {
+			int j = (int)(got - hb);
+			liveness_time due = start[j] + got->policy->timeout;
+
+			if (ev == LIVENESS_PING) {
+				ck_assert_uint_lt(now, due);
+				continue;
+			}
+			ck_assert_int_eq(ev, LIVENESS_DEAD);
+			ck_assert_msg(now >= due, "member %d convicted %.3f s early", j,
+				      (due - now) / 1e9);
+			ck_assert_msg(now <= ceil_to(due, res) + max_late,
+				      "member %d (interval %.3f s, timeout %.3f s, retry %.3f s, "
+				      "resolution %.3f s) convicted %.3f s late",
+				      j, got->policy->interval / 1e9, got->policy->timeout / 1e9,
+				      got->policy->retry / 1e9, res / 1e9, (now - due) / 1e9);
+			dead++;
+		}
+	}
+	liveness_group_free(&g);
+	free(start);
+	free(hb);
+	free(pol);
+}
+
+/* The reported case: 1 s / 2 s, retry 100 ms, a 100 ms wheel, a loop up to 1 ms late. */
+START_TEST(late_loop_still_convicts_on_time)
+{
+	struct liveness_policy p = exact(1 * S, 2 * S, 100 * MS);
+	struct liveness_group g;
+	struct liveness_hb hb = {0};
+	liveness_time now = 0, last_ping = 0;
+	int pings = 0;
+
+	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+	for (;;) {
+		liveness_time d = liveness_group_deadline(&g);
+		struct liveness_hb *got;
+		enum liveness_event ev;
+
+		ck_assert_uint_le(d, 2 * S + 100 * MS);
+		now = d + late_rand(MS + 1);
+		got = liveness_group_step(&g, now, &ev, NULL);
+		if (got == NULL)
+			continue;
+		if (ev == LIVENESS_DEAD)
+			break;
+		/* Retries come every retry, late by at most a tick and the loop's lateness. */
+		if (pings++ > 0) {
+			ck_assert_uint_ge(now - last_ping, 100 * MS);
+			ck_assert_uint_le(now - last_ping, 200 * MS + MS);
+		}
+		last_ping = now;
+	}
+	ck_assert_uint_ge(now, 2 * S);
+	ck_assert_uint_le(now, 2 * S + MS);
+	ck_assert_int_ge(pings, 5); /* 1 s, then every 100 to 200 ms */
+	liveness_group_free(&g);
+}
+END_TEST
+
+START_TEST(late_loop_many_policies)
+{
+	static const liveness_time res[] = {MS, 10 * MS, 100 * MS, 250 * MS, S};
+
+	for (unsigned r = 0; r < sizeof(res) / sizeof(res[0]); r++) {
+		/* On time, a little late, and late by the whole retry. */
+		silent_peers_with_a_late_loop(res[r], 25, 0);
+		silent_peers_with_a_late_loop(res[r], 25, 1);
+		silent_peers_with_a_late_loop(res[r], 25, 100);
+	}
+}
+END_TEST
+
+/*
+ * The edge between a late loop and a stall: a loop exactly retry after the
+ * wheel's tick still convicts; a nanosecond more is a stall, which pings
+ * first and convicts only after the peer had its time to answer.
+ */
+START_TEST(stall_edge_is_retry_after_the_tick)
+{
+	struct liveness_policy p = exact(1 * S, 3 * S, 400 * MS);
+	const liveness_time res = 300 * MS, proof = 50 * MS, due = proof + 3 * S;
+	const liveness_time tick = ceil_to(due, res);
+
+	for (int extra = 0; extra <= 1; extra++) {
+		struct liveness_group g;
+		struct liveness_hb hb = {0}, *got;
+		enum liveness_event ev;
+		liveness_time now = proof;
+
+		ck_assert_int_eq(liveness_group_init(&g, res, 0), 0);
+		ck_assert_int_eq(liveness_hb_init(&hb, &p, proof), 0);
+		ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+		/* On time until the verdict is due: pings at 1, 1.4, ... s. */
+		while ((now = liveness_group_deadline(&g)) < due)
+			while ((got = liveness_group_step(&g, now, &ev, NULL)) != NULL)
+				ck_assert_int_eq(ev, LIVENESS_PING);
+		ck_assert_uint_eq(now, tick);
+		now = tick + p.retry + (liveness_time)extra;
+		ck_assert_ptr_eq(liveness_group_step(&g, now, &ev, NULL), &hb);
+		if (!extra) {
+			ck_assert_int_eq(ev, LIVENESS_DEAD);
+		} else {
+			/* A stall: a fresh ping, and death timeout - interval later. */
+			ck_assert_int_eq(ev, LIVENESS_PING);
+			do {
+				liveness_time d = liveness_group_deadline(&g);
+
+				got = liveness_group_step(&g, d, &ev, NULL);
+				if (got && ev == LIVENESS_DEAD) {
+					ck_assert_uint_ge(d, now + 2 * S);
+					ck_assert_uint_le(d, ceil_to(now + 2 * S, res));
+				}
+			} while (!got || ev != LIVENESS_DEAD);
+		}
+		liveness_group_free(&g);
+	}
+}
+END_TEST
+
+/* An hb whose deadline passed before it joined is due at once: the due list. */
+START_TEST(overdue_member_is_stepped_at_once)
+{
+	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
+	struct liveness_group g;
+	struct liveness_hb late = {0}, fresh = {0};
+	enum liveness_event ev;
+
+	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 200 * S), 0);
+	ck_assert_int_eq(liveness_hb_init(&fresh, &p, 200 * S), 0);
+	ck_assert_int_eq(liveness_group_add(&g, &fresh), 0);
+	ck_assert_int_eq(liveness_hb_init(&late, &p, 0), 0);
+	ck_assert_int_eq(liveness_group_add(&g, &late), 0);
+	/* Due now, not at the next tick, and only the overdue one. */
+	ck_assert_uint_eq(liveness_group_deadline(&g), 200 * S);
+	ck_assert_ptr_eq(liveness_group_step(&g, 200 * S, &ev, NULL), &late);
+	/* Its ping was due long ago: our loop did not run, so no verdict yet. */
+	ck_assert_int_eq(ev, LIVENESS_PING);
+	ck_assert_ptr_null(liveness_group_step(&g, 200 * S, &ev, NULL));
+	ck_assert_uint_eq(liveness_group_deadline(&g), 220 * S);
+	ck_assert(in_a_group(&late) && in_a_group(&fresh));
+	liveness_group_free(&g);
+}
+END_TEST
+
+/*
+ * A connection object reused while its hb is still a member: init is
+ * refused and changes nothing, so the group never holds a dangling or a
+ * doubled entry; after leaving, the same object starts again cleanly.
+ */
+START_TEST(reinit_of_a_member_is_refused)
+{
+	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S), q = exact(5 * S, 15 * S, S);
+	struct liveness_group g;
+	struct liveness_hb hb = {0}, before, *got;
+	enum liveness_event ev;
+	int steps = 0;
+
+	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+	before = hb;
+	ck_assert_int_eq(liveness_hb_init(&hb, &q, 10 * S), -EBUSY);
+	ck_assert_mem_eq(&hb, &before, sizeof(hb));
+	/* Still a member, filed once, due on its old policy. */
+	ck_assert(in_a_group(&hb));
+	ck_assert_uint_eq(liveness_group_deadline(&g), 30 * S);
+	liveness_group_remove(&g, &hb);
+	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
+	/* Reused: a new connection on the same object. */
+	ck_assert_int_eq(liveness_hb_init(&hb, &q, 10 * S), 0);
+	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+	while ((got = liveness_group_step(&g, 15 * S, &ev, NULL)) != NULL) {
+		ck_assert_ptr_eq(got, &hb);
+		steps++;
+	}
+	ck_assert_int_eq(steps, 1);
+	/* A DEAD member has left its group: init may start it again. */
+	for (liveness_time t = 15 * S; ev != LIVENESS_DEAD; t = liveness_group_deadline(&g))
+		liveness_group_step(&g, t, &ev, NULL);
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 100 * S), 0);
+	liveness_group_free(&g);
+}
+END_TEST
+
+/* Two groups: a member joins one only, leaves only its own, and outlives a freed one. */
+START_TEST(two_groups_misuse)
+{
+	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
+	struct liveness_group a, b;
+	struct liveness_hb hb = {0}, other = {0};
+	enum liveness_event ev;
+
+	ck_assert_int_eq(liveness_group_init(&a, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_init(&b, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	ck_assert_int_eq(liveness_hb_init(&other, &p, 5 * S), 0);
+	ck_assert_int_eq(liveness_group_add(&a, &hb), 0);
+	ck_assert_int_eq(liveness_group_add(&b, &other), 0);
+	ck_assert_int_eq(liveness_group_add(&b, &hb), -EEXIST);
+	ck_assert_uint_eq(liveness_group_deadline(&b), 35 * S);
+	/* Removing from the wrong group is a no-op: it stays in a, and b keeps its own. */
+	liveness_group_remove(&b, &hb);
+	ck_assert_uint_eq(liveness_group_deadline(&a), 30 * S);
+	ck_assert_uint_eq(liveness_group_deadline(&b), 35 * S);
+	ck_assert_ptr_null(liveness_group_step(&b, 30 * S, &ev, NULL));
+	ck_assert_ptr_eq(liveness_group_step(&a, 30 * S, &ev, NULL), &hb);
+	ck_assert_int_eq(ev, LIVENESS_PING);
+	/* a freed with hb in it: hb is free to be touched, re-initialized or added elsewhere. */
+	liveness_group_free(&a);
+	liveness_group_remove(&a, &hb);
+	liveness_hb_rx(&hb, 31 * S);
+	ck_assert_int_eq(liveness_hb_step(&hb, 31 * S, NULL), LIVENESS_NONE);
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 40 * S), 0);
+	ck_assert_int_eq(liveness_group_add(&b, &hb), 0);
+	ck_assert_ptr_eq(liveness_group_step(&b, 35 * S, &ev, NULL), &other);
+	ck_assert_ptr_null(liveness_group_step(&b, 35 * S, &ev, NULL));
+	/* b steps the newcomer on its new schedule: a ping 30 s after 40 s. */
+	ck_assert_uint_eq(liveness_group_deadline(&b), 55 * S); /* other's retry */
+	ck_assert_ptr_eq(liveness_group_step(&b, 55 * S, &ev, NULL), &other);
+	ck_assert_ptr_null(liveness_group_step(&b, 55 * S, &ev, NULL));
+	ck_assert_uint_eq(liveness_group_deadline(&b), 70 * S);
+	ck_assert_ptr_eq(liveness_group_step(&b, 70 * S, &ev, NULL), &hb);
+	ck_assert_int_eq(ev, LIVENESS_PING);
+	liveness_group_free(&b);
 }
 END_TEST
 
@@ -613,7 +917,11 @@ static int answers(const struct peer *pe, liveness_time t)
 	return speaks(pe, t) && (pe->kind != HUNG || t < pe->gone);
 }
 
-START_TEST(simulation_against_reference)
+/*
+ * The loop wakes at the group's deadline or the next event, late by up to
+ * max_late (less than the shortest retry, so never a stall).
+ */
+static void simulate(liveness_time max_late)
 {
 	enum { N = 4000 };
 	const liveness_time res = 100 * MS, end = 900 * S, t0 = 5 * S;
@@ -657,6 +965,7 @@ START_TEST(simulation_against_reference)
 			next = h.v[0].t;
 		if (next > end)
 			next = end;
+		next += sim_rand(max_late + 1);
 		now = next > now ? next : now;
 		while (h.n > 0 && h.v[0].t <= now) {
 			struct event e = heap_pop(&h);
@@ -711,14 +1020,14 @@ START_TEST(simulation_against_reference)
 				continue;
 			}
 			ck_assert_int_eq(ev, LIVENESS_DEAD);
-			/* Never early, never later than one resolution. */
+			/* Never early, never later than one resolution and the loop's lateness. */
 			ck_assert_uint_ge(now, pe->proof + pe->p->timeout);
-			ck_assert_uint_le(now, pe->proof + pe->p->timeout + res);
+			ck_assert_uint_le(now, pe->proof + pe->p->timeout + res + max_late);
 			/* Only the silent: the dead, and hung applications under ROUND_TRIP. */
 			ck_assert_msg(pe->kind == DIES || pe->kind == HUNG, "live peer %d (kind %d) convicted",
 				      (int)(pe - peers), pe->kind);
 			ck_assert_uint_ge(now, pe->gone);
-			ck_assert_ptr_null(hb->pprev);
+			ck_assert(!in_a_group(hb));
 			liveness_group_remove(&g, hb); /* harmless */
 			pe->in_group = 0;
 			pe->convicted = 1;
@@ -730,7 +1039,8 @@ START_TEST(simulation_against_reference)
 
 		if (pe->kind == FLOODER)
 			ck_assert_msg(pe->flooded, "flooder %d not caught", i);
-		if ((pe->kind == DIES || pe->kind == HUNG) && pe->proof + pe->p->timeout + res < end)
+		if ((pe->kind == DIES || pe->kind == HUNG) &&
+		    pe->proof + pe->p->timeout + res + max_late < end)
 			ck_assert_msg(pe->convicted, "silent peer %d (kind %d) not convicted", i, pe->kind);
 		if (pe->kind != DIES && pe->kind != HUNG)
 			ck_assert(!pe->convicted);
@@ -741,6 +1051,18 @@ START_TEST(simulation_against_reference)
 	liveness_group_free(&g);
 	free(h.v);
 	free(peers);
+}
+
+START_TEST(simulation_against_reference)
+{
+	simulate(0);
+}
+END_TEST
+
+START_TEST(simulation_with_a_late_loop)
+{
+	/* Late by up to 1 s at every wake-up, against a 20 s retry. */
+	simulate(S);
 }
 END_TEST
 
@@ -766,6 +1088,13 @@ Suite *group_suite(void)
 	tcase_add_test(tc, container_of);
 	tcase_add_test(tc, policies_mixed_and_reused);
 	tcase_add_test(tc, simulation_against_reference);
+	tcase_add_test(tc, simulation_with_a_late_loop);
+	tcase_add_test(tc, late_loop_still_convicts_on_time);
+	tcase_add_test(tc, late_loop_many_policies);
+	tcase_add_test(tc, stall_edge_is_retry_after_the_tick);
+	tcase_add_test(tc, overdue_member_is_stepped_at_once);
+	tcase_add_test(tc, reinit_of_a_member_is_refused);
+	tcase_add_test(tc, two_groups_misuse);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

@@ -85,7 +85,7 @@ END_TEST
 START_TEST(hb_init_rejects_bad_policy)
 {
 	struct liveness_policy good = exact(30 * S, 90 * S, 10 * S), p;
-	struct liveness_hb hb, before;
+	struct liveness_hb hb = {0}, before = {0};
 
 	memset(&hb, 0x5a, sizeof(hb));
 	before = hb;
@@ -108,20 +108,22 @@ START_TEST(hb_init_rejects_bad_policy)
 	ck_assert_mem_eq(&hb, &before, sizeof(hb));
 	p = good, p.jitter = 100, p.retry = p.interval, p.peer_max_strikes = 254;
 	p.flags = LIVENESS_ROUND_TRIP | LIVENESS_RTT_TIMEOUT;
+	memset(&hb, 0, sizeof(hb)); /* init reads hb: it must be zeroed or an hb */
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
 }
 END_TEST
 
 START_TEST(size_is_abi)
 {
-	ck_assert_uint_le(sizeof(struct liveness_hb), 64);
+	/* Also asserted at compile time in lib/hb.c; this is what a caller's build sees. */
+	ck_assert_uint_eq(sizeof(struct liveness_hb), sizeof(void *) == 8 ? 48 : 40);
 }
 END_TEST
 
 START_TEST(ping_after_interval)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	uint32_t seq = 0, seq2 = 0;
 
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 1000 * S), 0);
@@ -140,7 +142,7 @@ END_TEST
 START_TEST(rx_postpones_ping_and_death)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	int pings;
 
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
@@ -159,7 +161,7 @@ END_TEST
 START_TEST(retry_cadence_and_exact_death)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	liveness_time expect[] = {30 * S, 50 * S, 70 * S};
 	uint32_t seq;
 
@@ -182,7 +184,7 @@ END_TEST
 START_TEST(timeout_equal_interval_is_idle_timeout)
 {
 	struct liveness_policy p = exact(10 * S, 10 * S, 10 * S);
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	int pings;
 
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 5 * S), 0);
@@ -229,7 +231,7 @@ END_TEST
 START_TEST(round_trip_needs_answers)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	uint32_t seq, old;
 
 	p.flags = LIVENESS_ROUND_TRIP;
@@ -269,7 +271,7 @@ END_TEST
 START_TEST(rtt_rfc6298)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	uint32_t seq;
 
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
@@ -293,7 +295,7 @@ END_TEST
 START_TEST(rtt_timeout_flag)
 {
 	struct liveness_policy p = exact(S, 2 * S, 500 * MS);
-	struct liveness_hb hb, plain;
+	struct liveness_hb hb = {0}, plain = {0};
 	uint32_t seq;
 	int pings;
 
@@ -321,7 +323,7 @@ END_TEST
 START_TEST(stall_pings_before_verdict)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	uint32_t seq;
 	int pings;
 
@@ -359,10 +361,43 @@ START_TEST(stall_pings_before_verdict)
 }
 END_TEST
 
+/*
+ * A stall near the clock's epoch: with up to 100 % jitter a ping can be due
+ * long before interval has passed since 0, and the credit for the stall,
+ * now + (timeout - interval) - timeout, is then before 0. It must not wrap:
+ * the verdict is due at the later of proof + timeout and now + (timeout -
+ * interval), here 3 s, not a timeout after the stall.
+ */
+START_TEST(stall_near_the_epoch)
+{
+	enum { N = 64 };
+	struct liveness_policy p = exact(1 * S, 3 * S, 100 * MS);
+	struct liveness_hb hb[N] = {0}, *early = NULL;
+	liveness_time now;
+	int pings;
+
+	p.jitter = 100;
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, 0), 0);
+		if (liveness_hb_deadline(&hb[i]) < 300 * MS)
+			early = &hb[i];
+	}
+	ck_assert_ptr_nonnull(early); /* 64 tries at 30 % each */
+	now = liveness_hb_deadline(early) + p.retry + 1;
+	ck_assert_int_eq(liveness_hb_step(early, now, NULL), LIVENESS_PING);
+	ck_assert_uint_eq(run_to_death(early, &pings), 3 * S);
+	/* Later in the clock's life the same stall gives now + (timeout - interval). */
+	ck_assert_int_eq(liveness_hb_init(&hb[0], &p, 0), 0);
+	now = liveness_hb_deadline(&hb[0]) + 5 * S;
+	ck_assert_int_eq(liveness_hb_step(&hb[0], now, NULL), LIVENESS_PING);
+	ck_assert_uint_eq(run_to_death(&hb[0], &pings), now + 2 * S);
+}
+END_TEST
+
 START_TEST(flood_guard)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	liveness_time t0 = 12345678901; /* not aligned to anything */
 
 	p.peer_min_interval = S;
@@ -406,7 +441,7 @@ END_TEST
 START_TEST(clock_backwards)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	uint32_t seq;
 
 	p.peer_min_interval = S;
@@ -430,7 +465,7 @@ END_TEST
 START_TEST(times_near_never_saturate)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 	liveness_time t = LIVENESS_NEVER - 100 * S;
 	uint32_t seq;
 	int pings;
@@ -468,7 +503,7 @@ END_TEST
 
 START_TEST(null_and_uninitialized)
 {
-	struct liveness_hb zero;
+	struct liveness_hb zero = {0};
 	uint32_t seq = 7;
 
 	memset(&zero, 0, sizeof(zero));
@@ -504,7 +539,7 @@ static uint64_t rnd(void)
 START_TEST(deadline_only_moves_later)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0};
 
 	for (int round = 0; round < 200; round++) {
 		liveness_time t = rnd() % (1000 * S), proof = t;
@@ -571,6 +606,7 @@ Suite *hb_suite(void)
 	tcase_add_test(tc, rtt_rfc6298);
 	tcase_add_test(tc, rtt_timeout_flag);
 	tcase_add_test(tc, stall_pings_before_verdict);
+	tcase_add_test(tc, stall_near_the_epoch);
 	tcase_add_test(tc, flood_guard);
 	tcase_add_test(tc, clock_backwards);
 	tcase_add_test(tc, times_near_never_saturate);
