@@ -280,6 +280,15 @@ LIVENESS_EXPORT liveness_time liveness_hb_deadline(const struct liveness_hb *hb)
 LIVENESS_EXPORT enum liveness_event liveness_hb_step(struct liveness_hb *hb, liveness_time now,
 						     uint32_t *seq);
 
+/*
+ * The last proof of life in *at: the connection's start, the latest bytes
+ * (unless LIVENESS_ROUND_TRIP) or answer to our ping; after a local stall,
+ * the later of that and the time from which the stall lets the timeout run.
+ * The silence so far is now - *at. Returns 0, or -EINVAL (hb or at NULL, or
+ * hb not initialized) leaving *at unchanged.
+ */
+LIVENESS_EXPORT int liveness_hb_last_proof(const struct liveness_hb *hb, liveness_time *at);
+
 /* Smoothed round-trip time in nanoseconds (RFC 6298), 0 before any sample. */
 LIVENESS_EXPORT liveness_time liveness_hb_rtt(const struct liveness_hb *hb);
 /* LAYER3-END */

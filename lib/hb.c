@@ -238,6 +238,14 @@ LIVENESS_EXPORT enum liveness_event liveness_hb_step(struct liveness_hb *hb, liv
 	return liveness__hb_step(hb, now, seq, 1, &next);
 }
 
+LIVENESS_EXPORT int liveness_hb_last_proof(const struct liveness_hb *hb, liveness_time *at)
+{
+	if (hb == NULL || hb->policy == NULL || at == NULL)
+		return -EINVAL;
+	*at = hb->proof;
+	return 0;
+}
+
 LIVENESS_EXPORT liveness_time liveness_hb_rtt(const struct liveness_hb *hb)
 {
 	if (hb == NULL || hb->policy == NULL || !(hb->peer & HB_RTT))

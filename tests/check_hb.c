@@ -113,6 +113,43 @@ START_TEST(hb_init_rejects_bad_policy)
 }
 END_TEST
 
+/* The last proof is what the rules say proves life, readable without a copy of one's own. */
+START_TEST(last_proof_follows_the_rules)
+{
+	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S), rt = p;
+	struct liveness_hb hb = {0}, zero = {0};
+	liveness_time at = 7;
+	uint32_t seq;
+
+	ck_assert_int_eq(liveness_hb_last_proof(NULL, &at), -EINVAL);
+	ck_assert_int_eq(liveness_hb_last_proof(&zero, &at), -EINVAL);
+	ck_assert_uint_eq(at, 7);
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 100 * S), 0);
+	ck_assert_int_eq(liveness_hb_last_proof(&hb, NULL), -EINVAL);
+	ck_assert_int_eq(liveness_hb_last_proof(&hb, &at), 0);
+	ck_assert_uint_eq(at, 100 * S);
+	liveness_hb_rx(&hb, 110 * S);
+	liveness_hb_rx(&hb, 105 * S); /* older bytes prove nothing newer */
+	ck_assert_int_eq(liveness_hb_last_proof(&hb, &at), 0);
+	ck_assert_uint_eq(at, 110 * S);
+	/* Under ROUND_TRIP only the answer to our ping counts. */
+	rt.flags = LIVENESS_ROUND_TRIP;
+	ck_assert_int_eq(liveness_hb_init(&hb, &rt, 100 * S), 0);
+	liveness_hb_rx(&hb, 110 * S);
+	ck_assert_int_eq(liveness_hb_step(&hb, 130 * S, &seq), LIVENESS_PING);
+	ck_assert_int_eq(liveness_hb_last_proof(&hb, &at), 0);
+	ck_assert_uint_eq(at, 100 * S);
+	liveness_hb_pong(&hb, seq, 131 * S);
+	ck_assert_int_eq(liveness_hb_last_proof(&hb, &at), 0);
+	ck_assert_uint_eq(at, 131 * S);
+	/* After a stall, the time the timeout now runs from: now + 60 s - 90 s. */
+	ck_assert_int_eq(liveness_hb_step(&hb, 500 * S, &seq), LIVENESS_PING);
+	ck_assert_int_eq(liveness_hb_last_proof(&hb, &at), 0);
+	ck_assert_uint_eq(at, 470 * S);
+	ck_assert_uint_eq(at + p.timeout, 560 * S);
+}
+END_TEST
+
 START_TEST(size_is_abi)
 {
 	/* Also asserted at compile time in lib/hb.c; this is what a caller's build sees. */
@@ -597,6 +634,7 @@ Suite *hb_suite(void)
 	tcase_add_test(tc, policy_init_rejects);
 	tcase_add_test(tc, hb_init_rejects_bad_policy);
 	tcase_add_test(tc, size_is_abi);
+	tcase_add_test(tc, last_proof_follows_the_rules);
 	tcase_add_test(tc, ping_after_interval);
 	tcase_add_test(tc, rx_postpones_ping_and_death);
 	tcase_add_test(tc, retry_cadence_and_exact_death);
