@@ -54,8 +54,9 @@ LIVENESS_EXPORT liveness_time liveness_now(void);
 LIVENESS_EXPORT int liveness_poll_timeout(liveness_time deadline, liveness_time now);
 
 /*
- * A description of a negated (or positive) errno value returned by this
- * library. Never NULL; the string is static and must not be freed.
+ * A description of a negated (or positive) errno value: the meaning it has
+ * in this library for the codes the library returns, the system's for any
+ * other errno. Never NULL; the string is static and must not be freed.
  */
 LIVENESS_EXPORT const char *liveness_strerror(int err);
 

@@ -1,16 +1,34 @@
 /* liveness_strerror() and liveness_cause_name(): static strings, never NULL. */
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 
 #include "liveness.h"
 
 /*
- * Our own table rather than strerror(3): strerror is not thread-safe on every
- * libc, and strerrordesc_np() is glibc-only. It covers every errno this
- * library returns, with the meaning it has here.
+ * The system's description of an errno the library gives no meaning of its
+ * own. glibc's strerrordesc_np() (2.32 on) returns a static, untranslated
+ * string and is safe in any thread; elsewhere strerror(3) is the portable
+ * call (musl's returns static strings too). NULL when the system knows none.
+ */
+static const char *system_description(int err)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+	return strerrordesc_np(err);
+#else
+	return strerror(err);
+#endif
+}
+
+/*
+ * Our own words for every errno this library returns, with the meaning it
+ * has here (EIO: the read-back differed); the system's for any other, so
+ * that a caller may pass a libc errno too.
  */
 LIVENESS_EXPORT const char *liveness_strerror(int err)
 {
+	const char *s;
+
 	/* INT_MIN has no positive counterpart; it is no errno either. */
 	if (err == INT_MIN)
 		return "unknown error";
@@ -26,8 +44,8 @@ LIVENESS_EXPORT const char *liveness_strerror(int err)
 	case ENOTSUP: return "not supported on this system";
 	case EIO: return "kernel holds other values than were set";
 	case ENOMEM: return "out of memory";
-	case EEXIST: return "already present";
-	case ENOENT: return "not present";
+	case EEXIST: return "already in a group";
+	case EBUSY: return "still in a group";
 	case EPERM: return "operation not permitted";
 	case EACCES: return "permission denied";
 	case EAGAIN: return "resource temporarily unavailable";
@@ -42,7 +60,9 @@ LIVENESS_EXPORT const char *liveness_strerror(int err)
 	case EMFILE: return "too many open files in process";
 	case ENFILE: return "too many open files in system";
 	case EOVERFLOW: return "value too large";
-	default: return "unknown error";
+	default:
+		s = system_description(err);
+		return s != NULL && *s != '\0' ? s : "unknown error";
 	}
 }
 
