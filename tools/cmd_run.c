@@ -10,19 +10,45 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "reach.h"
 #include "settings.h"
 
 static const char run_usage[] =
-	"usage: liveness run --budget BUDGET [--debug] [--] PROGRAM [ARG ...]\n"
+	"usage: liveness run --budget BUDGET [--debug] [--force] [--] PROGRAM [ARG ...]\n"
 	"       liveness run [--keepalive IDLE:INTERVAL:COUNT] [--user-timeout MS] [--debug]\n"
-	"                    [--] PROGRAM [ARG ...]\n"
+	"                    [--force] [--] PROGRAM [ARG ...]\n"
 	"\n"
 	"Run PROGRAM with libliveness-preload.so, which gives every TCP socket it creates,\n"
 	"connects or accepts the settings of 'liveness plan BUDGET', or the explicit ones:\n"
 	"keepalive probes after IDLE s, every INTERVAL s, COUNT of them, and TCP_USER_TIMEOUT\n"
 	"MS milliseconds. --debug sets LIVENESS_DEBUG=1: the shim reports its settings and its\n"
 	"first failure on stderr. The shim is $LIVENESS_PRELOAD, the one next to this command,\n"
-	"or the installed one.\n";
+	"or the installed one.\n"
+	"\n"
+	"The shim cannot reach a statically linked program, nor one that runs set-user-ID,\n"
+	"set-group-ID or with file capabilities beyond yours: run refuses those (exit 126)\n"
+	"unless --force runs them anyway, unprotected, with a warning.\n";
+
+/* Refuse, or with --force warn about, a program the shim cannot reach. */
+static void look_before_leap(const char *prog, int force)
+{
+	char path[4096], why[300];
+	enum lvt_reach r = lvt_reach(prog, path, sizeof(path), why, sizeof(why));
+
+	if (r == LVT_REACHED || r == LVT_NOT_FOUND)
+		return;
+	if (force) {
+		fprintf(stderr, "liveness: run: warning: %s %s: LD_PRELOAD cannot reach it; running it "
+				"unprotected (--force)\n", path, why);
+		return;
+	}
+	fprintf(stderr,
+		"liveness: run: %s %s: the shim (LD_PRELOAD) cannot reach it, so its connections "
+		"would keep the kernel's defaults. Set the options in the program itself (liveness "
+		"plan prints them), or run it unprotected with --force.\n",
+		path, why);
+	exit(126);
+}
 
 int lvt_run_main(int argc, char **argv)
 {
@@ -30,7 +56,7 @@ int lvt_run_main(int argc, char **argv)
 	struct lvt_settings s;
 	char why[300], shim[4096], *preload;
 	const char *old;
-	int i, debug = 0;
+	int i, debug = 0, force = 0;
 	size_t n;
 
 	for (i = 1; i < argc; i++) {
@@ -46,6 +72,8 @@ int lvt_run_main(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--debug") == 0)
 			debug = 1;
+		else if (strcmp(argv[i], "--force") == 0)
+			force = 1;
 		else if ((v = lvt_option(argc, argv, &i, "--budget")))
 			budget = v;
 		else if ((v = lvt_option(argc, argv, &i, "--keepalive")))
@@ -80,6 +108,7 @@ int lvt_run_main(int argc, char **argv)
 	if (lvt_shim_path(shim, sizeof(shim)) < 0)
 		lvt_usage_error("run: %s not found: build it (make) or install it, or set "
 				"LIVENESS_PRELOAD", shim);
+	look_before_leap(argv[i], force);
 
 	/* Exactly the settings asked for: none inherited from our own environment. */
 	unsetenv("LIVENESS_BUDGET");
