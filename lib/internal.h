@@ -21,4 +21,13 @@ int liveness__check_tcp(int fd);
 /* Are the keepalive and user-timeout fields of *t (not NULL) within the kernel's ranges? */
 int liveness__tcp_timing_valid(const struct liveness_tcp *t);
 
+/*
+ * liveness_tcp_set() without SO_LINGER when with_linger is 0 (t->linger is
+ * then neither checked nor written): validate, set SO_KEEPALIVE,
+ * TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT and TCP_USER_TIMEOUT, read them
+ * back and verify them, and restore the old values on failure. The shim
+ * uses it, since it must never change a program's linger.
+ */
+int liveness__tcp_set(int fd, const struct liveness_tcp *t, int with_linger);
+
 #endif

@@ -65,12 +65,6 @@ int liveness__tcp_timing_valid(const struct liveness_tcp *t)
 	       t->count <= LIVENESS_TCP_MAX_COUNT && t->user_timeout <= INT_MAX;
 }
 
-static int valid(const struct liveness_tcp *t)
-{
-	return t && liveness__tcp_timing_valid(t) && t->linger >= -1 &&
-	       t->linger <= LIVENESS_TCP_MAX_LINGER;
-}
-
 static int get_int(int fd, int level, int name, int *v)
 {
 	socklen_t len = sizeof(*v);
@@ -116,7 +110,8 @@ static int get_all(int fd, struct liveness_tcp *t)
 	return 0;
 }
 
-static int set_all(int fd, const struct liveness_tcp *t)
+/* SO_KEEPALIVE, the keepalive timing and the user timeout; SO_LINGER too if with_linger. */
+static int set_all(int fd, const struct liveness_tcp *t, int with_linger)
 {
 	struct linger l = {.l_onoff = t->linger >= 0, .l_linger = t->linger >= 0 ? t->linger : 0};
 	int r;
@@ -139,24 +134,26 @@ static int set_all(int fd, const struct liveness_tcp *t)
 	if ((r = set_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, (int)t->user_timeout)) < 0)
 		return r;
 #endif
-	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) != 0)
+	if (with_linger && setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) != 0)
 		return -errno;
 	return 0;
 }
 
-static int same(const struct liveness_tcp *a, const struct liveness_tcp *b)
+static int same(const struct liveness_tcp *a, const struct liveness_tcp *b, int with_linger)
 {
 	return a->keepalive == b->keepalive && a->idle == b->idle && a->interval == b->interval &&
-	       a->count == b->count && a->user_timeout == b->user_timeout && a->linger == b->linger;
+	       a->count == b->count && a->user_timeout == b->user_timeout &&
+	       (!with_linger || a->linger == b->linger);
 }
 
-LIVENESS_EXPORT int liveness_tcp_set(int fd, const struct liveness_tcp *t)
+int liveness__tcp_set(int fd, const struct liveness_tcp *t, int with_linger)
 {
 	struct liveness_tcp old, now;
 	int r, flags;
 
 	/* Every argument is checked before the first setsockopt, so a bad call changes nothing. */
-	if (!valid(t))
+	if (!t || !liveness__tcp_timing_valid(t) ||
+	    (with_linger && (t->linger < -1 || t->linger > LIVENESS_TCP_MAX_LINGER)))
 		return -EINVAL;
 	if ((r = liveness__check_tcp(fd)) < 0)
 		return r;
@@ -170,7 +167,7 @@ LIVENESS_EXPORT int liveness_tcp_set(int fd, const struct liveness_tcp *t)
 	if (t->user_timeout != 0)
 		return -ENOTSUP;
 #endif
-	if (t->linger > 0) {
+	if (with_linger && t->linger > 0) {
 		/* A positive linger makes close() block even on a non-blocking socket. */
 		if ((flags = fcntl(fd, F_GETFL)) < 0)
 			return -errno;
@@ -179,12 +176,17 @@ LIVENESS_EXPORT int liveness_tcp_set(int fd, const struct liveness_tcp *t)
 	}
 	if ((r = get_all(fd, &old)) < 0)
 		return r;
-	r = set_all(fd, t);
-	if (r == 0 && (r = get_all(fd, &now)) == 0 && !same(t, &now))
+	r = set_all(fd, t, with_linger);
+	if (r == 0 && (r = get_all(fd, &now)) == 0 && !same(t, &now, with_linger))
 		r = -EIO;
 	if (r < 0)
-		set_all(fd, &old); /* best effort: leave the socket as we found it */
+		set_all(fd, &old, with_linger); /* best effort: leave the socket as we found it */
 	return r;
+}
+
+LIVENESS_EXPORT int liveness_tcp_set(int fd, const struct liveness_tcp *t)
+{
+	return liveness__tcp_set(fd, t, 1);
 }
 
 LIVENESS_EXPORT int liveness_tcp_get(int fd, struct liveness_tcp *t)

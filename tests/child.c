@@ -1,15 +1,20 @@
 #include "child.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -233,4 +238,61 @@ int sp_wait_listen(unsigned port, liveness_time timeout)
 		poll(NULL, 0, 10);
 	}
 	return 1;
+}
+
+/* The port of an IPv4 or IPv6 address, or 0 for another family. */
+static unsigned port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+int sp_socket_of(pid_t pid, unsigned local, unsigned peer)
+{
+	char dir[64], path[320], link[64];
+	struct dirent *d;
+	int pidfd, found = -ENOENT;
+	DIR *fds;
+
+	/* Through syscall(2): glibc has wrappers only since 2.36. */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	if (!(fds = opendir(dir))) {
+		found = -errno;
+		close(pidfd);
+		return found;
+	}
+	while (found == -ENOENT && (d = readdir(fds))) {
+		struct sockaddr_storage me, them;
+		socklen_t a = sizeof(me), b = sizeof(them);
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0 || d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		link[n] = '\0';
+		if (strncmp(link, "socket:", 7) != 0)
+			continue;
+		fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(d->d_name), 0);
+		if (fd < 0) {
+			found = -errno;
+			break;
+		}
+		if (getsockname(fd, (struct sockaddr *)&me, &a) == 0 &&
+		    getpeername(fd, (struct sockaddr *)&them, &b) == 0 && port_of(&me) == local &&
+		    port_of(&them) == peer)
+			found = fd;
+		else
+			close(fd);
+	}
+	closedir(fds);
+	close(pidfd);
+	return found;
 }

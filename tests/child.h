@@ -42,4 +42,15 @@ int sp_wait_listen(unsigned port, liveness_time timeout);
  */
 int sp_conn_exists(unsigned local, unsigned remote);
 
+/*
+ * A duplicate, made with pidfd_getfd(2), of the IPv4 or IPv6 TCP socket
+ * that process pid holds with this local and peer port: the same socket,
+ * so the caller reads the settings the program's socket really holds and
+ * is woken by poll(2) when the kernel ends the connection. Returns the new
+ * descriptor (close-on-exec), -ENOENT when pid holds no such socket, or
+ * another negated errno (-EPERM without ptrace rights over pid, -ENOSYS
+ * before Linux 5.6).
+ */
+int sp_socket_of(pid_t pid, unsigned local, unsigned peer);
+
 #endif

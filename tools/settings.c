@@ -149,24 +149,107 @@ bad_budget:
 	return r;
 }
 
-void lvt_settings_apply(const struct lvt_settings *s, const struct liveness_tcp *cur,
-			struct liveness_tcp *want)
+void lvt_settings_plan(const struct lvt_settings *s, const struct liveness_tcp *cur,
+		       struct liveness_tcp *plan)
 {
-	*want = *cur;
+	*plan = *cur;
 	if (s->has_budget) {
-		want->keepalive = 1;
-		want->idle = s->plan.idle;
-		want->interval = s->plan.interval;
-		want->count = s->plan.count;
-		want->user_timeout = s->plan.user_timeout;
+		plan->keepalive = 1;
+		plan->idle = s->plan.idle;
+		plan->interval = s->plan.interval;
+		plan->count = s->plan.count;
+		plan->user_timeout = s->plan.user_timeout;
 	}
 	if (s->has_keepalive) {
-		want->keepalive = 1;
-		want->idle = s->idle;
-		want->interval = s->interval;
-		want->count = s->count;
+		plan->keepalive = 1;
+		plan->idle = s->idle;
+		plan->interval = s->interval;
+		plan->count = s->count;
 	}
 	if (s->has_user_timeout)
-		want->user_timeout = s->user_timeout;
-	want->linger = cur->linger;
+		plan->user_timeout = s->user_timeout;
+}
+
+static int stricter_int(int asked, int plan)
+{
+	return asked < plan ? asked : plan;
+}
+
+/* 0 is no user timeout at all, the loosest value, unless the plan asks for exactly that. */
+static unsigned stricter_user_timeout(unsigned asked, unsigned plan)
+{
+	if (plan == 0)
+		return asked;
+	return asked != 0 && asked < plan ? asked : plan;
+}
+
+/* Does a dead peer of a socket with *t end no later than the plan's, idle and busy? */
+static int within(const struct liveness_tcp *t, const struct liveness_tcp *plan)
+{
+	/*
+	 * The busy case depends on the user timeout alone, so it is compared
+	 * only when the user timeouts differ: with a user timeout of 0 it
+	 * reads tcp_retries2 from /proc, which the shim, called from any
+	 * context, should not do for nothing. They differ with one of them 0
+	 * only under an explicit LIVENESS_USER_TIMEOUT=0.
+	 */
+	return liveness_tcp_bound(t, LIVENESS_IDLE) <= liveness_tcp_bound(plan, LIVENESS_IDLE) &&
+	       (t->user_timeout == plan->user_timeout ||
+		liveness_tcp_bound(t, LIVENESS_BUSY) <= liveness_tcp_bound(plan, LIVENESS_BUSY));
+}
+
+static int same_timing(const struct liveness_tcp *a, const struct liveness_tcp *b)
+{
+	return a->keepalive == b->keepalive && a->idle == b->idle && a->interval == b->interval &&
+	       a->count == b->count && a->user_timeout == b->user_timeout;
+}
+
+enum lvt_outcome lvt_settings_apply(const struct lvt_settings *s, const struct liveness_tcp *asked,
+				    int own_user_timeout, struct liveness_tcp *want)
+{
+	struct liveness_tcp plan;
+
+	lvt_settings_plan(s, asked, &plan);
+	*want = *asked;
+	if (s->has_budget || s->has_keepalive) {
+		want->keepalive = 1;
+		want->idle = stricter_int(asked->idle, plan.idle);
+		want->interval = stricter_int(asked->interval, plan.interval);
+		want->count = stricter_int(asked->count, plan.count);
+	}
+	if (s->has_budget || s->has_user_timeout)
+		want->user_timeout = stricter_user_timeout(asked->user_timeout, plan.user_timeout);
+	if (within(want, &plan))
+		return same_timing(want, asked) ? LVT_KEPT : LVT_RAISED;
+	/*
+	 * Stricter keepalive fields that together land on a later tick keep
+	 * their values if a shorter user timeout brings the last tick back
+	 * within the plan: the largest such one. Only the plan's user timeout
+	 * is shortened, never one the program asked for itself. A tick is the first at or after the user timeout, so a
+	 * shorter one never ends later, idle or busy.
+	 */
+	if (plan.user_timeout != 0 && want->user_timeout == plan.user_timeout &&
+	    !(own_user_timeout && asked->user_timeout == plan.user_timeout)) {
+		struct liveness_tcp t = *want;
+		unsigned lo = 0, hi = plan.user_timeout; /* within at hi: no; at lo (0): unknown */
+
+		while (hi - lo > 1) {
+			t.user_timeout = lo + (hi - lo) / 2;
+			if (within(&t, &plan))
+				lo = t.user_timeout;
+			else
+				hi = t.user_timeout;
+		}
+		if (lo > 0) {
+			want->user_timeout = lo;
+			return LVT_TIGHTENED;
+		}
+	}
+	want->keepalive = plan.keepalive;
+	want->idle = plan.idle;
+	want->interval = plan.interval;
+	want->count = plan.count;
+	if (!within(want, &plan))
+		want->user_timeout = plan.user_timeout;
+	return LVT_FELL_BACK;
 }
