@@ -30,22 +30,26 @@
  * that increments a counter in a 64-byte-aligned connection object,
  * prefetched a few packets ahead as the read would have loaded it; a
  * baseline runs that loop alone. A method's cost is its run minus the
- * baseline's: what it adds on top of the application. liveness embeds its
- * state in that object (STYLE.md, 4); the naive array and the libuv and
- * libevent objects bring their own memory, and their misses are their cost.
+ * baseline's: what it adds on top of the application. liveness' state of a
+ * connection, the hb, is embedded in that object in the layout we
+ * recommend (struct lv_conn), so it lives in the line the read has loaded;
+ * the naive array and the libuv and libevent objects bring their own
+ * memory, and their misses are their cost. --straddle adds a lane whose hb
+ * straddles into a second line, to show what that layout costs.
  *
  * Noise: this VM's memory speed swings 2-3x within minutes. The baseline,
- * liveness (rx only, rx + group) and the naive scan therefore run side by
- * side, taking turns a simulated second at a time (see side_by_side()), and
- * the table shows the run (of three or five) whose naive-to-liveness ratio is
- * the median. libuv and libevent, ten to a hundred times slower, run alone,
- * each paired with a baseline run just before it, best of a few.
+ * liveness (rx only, rx + group, and the straddling hb if asked) and the
+ * naive scan therefore run side by side, taking turns a simulated second at
+ * a time (see side_by_side()), and the table shows the run (of three or
+ * five) whose naive-to-liveness ratio is the median. libuv and libevent,
+ * ten to a hundred times slower, run alone, each paired with a baseline run
+ * just before it, best of a few.
  *
- * Usage: bench [--10m] [N...]   (default 10000 100000 1000000; --10m or
- * BENCH_10M=1 adds 10000000). At 10M connections libuv and libevent run the
- * first 40 simulated seconds of the same packet sequence only (they need
- * minutes otherwise); their figures are per packet and per simulated second,
- * so they compare, and the table says so.
+ * Usage: bench [--10m] [--straddle] [N...]   (default 10000 100000 1000000;
+ * --10m or BENCH_10M=1 adds 10000000). At 10M connections libuv and
+ * libevent run the first 40 simulated seconds of the same packet sequence
+ * only (they need minutes otherwise); their figures are per packet and per
+ * simulated second, so they compare, and the table says so.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -54,6 +58,7 @@
 #include <malloc.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,17 +179,43 @@ struct result {
  * prefetched AHEAD packets on) plus what the method adds to it.
  */
 
-enum lane_kind { LANE_BASE, LANE_RX, LANE_GROUP, LANE_NAIVE, LANES };
+enum lane_kind { LANE_BASE, LANE_RX, LANE_GROUP, LANE_NAIVE, LANE_STRADDLE, LANES };
 
 struct app_conn {
 	uint64_t bytes;
 	char rest[56];
 };
 
+/*
+ * A connection object as we recommend it: the fields the read path touches
+ * (the descriptor, the receive buffer's state) and the 48-byte hb in one
+ * 64-byte line, the object aligned to a line. The read loads that line
+ * anyway, so liveness_hb_rx()'s store and the group's visits to the hb find
+ * it in the cache and cost no miss of their own.
+ */
 struct lv_conn {
-	uint64_t bytes;
+	int fd;
+	uint32_t rx_len; /* bytes waiting in the receive buffer */
+	uint64_t bytes;  /* bytes read: the counter every lane's loop increments */
 	struct liveness_hb hb;
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct lv_conn) == 64, "the recommended object is one cache line");
+
+/*
+ * The layout not to copy (the --straddle lane): the same fields, then
+ * others the read path does not touch, then the hb, which starts 8 bytes
+ * before the first line ends. The read loads the first line; every
+ * liveness_hb_rx() stores into the second, a cache miss of its own.
+ */
+struct lv_straddle {
+	int fd;
+	uint32_t rx_len;
+	uint64_t bytes;
+	char cold[40];
+	struct liveness_hb hb;
+} __attribute__((aligned(64)));
+_Static_assert(offsetof(struct lv_straddle, hb) % 64 + sizeof(struct liveness_hb) > 64,
+	       "the straddling hb crosses a cache line");
 
 struct lane {
 	enum lane_kind kind;
@@ -192,7 +223,8 @@ struct lane {
 	struct seq s;
 	liveness_time next; /* the group's deadline, or the naive scan's next tick */
 	struct app_conn *app;
-	struct lv_conn *lv;
+	unsigned char *lv; /* connection objects: struct lv_conn, or lv_straddle */
+	size_t lv_size, hb_offset;
 	liveness_time *last;
 	struct liveness_policy p;
 	struct liveness_group g;
@@ -203,6 +235,7 @@ static const char *const lane_names[LANES] = {
 	[LANE_RX] = "liveness (rx only)",
 	[LANE_GROUP] = "liveness (rx + group)",
 	[LANE_NAIVE] = "naive scan every 100 ms",
+	[LANE_STRADDLE] = "liveness, hb on 2 lines",
 };
 
 /* Bytes the heap has handed out: small blocks and whole mappings. */
@@ -236,14 +269,21 @@ static void lane_open(struct lane *l, enum lane_kind kind, uint32_t n, unsigned 
 		break;
 	case LANE_RX:
 	case LANE_GROUP:
-		l->lv = huge_alloc((size_t)n * sizeof(*l->lv));
+	case LANE_STRADDLE:
+		l->lv_size = kind == LANE_STRADDLE ? sizeof(struct lv_straddle)
+						   : sizeof(struct lv_conn);
+		l->hb_offset = kind == LANE_STRADDLE ? offsetof(struct lv_straddle, hb)
+						     : offsetof(struct lv_conn, hb);
+		l->lv = huge_alloc((size_t)n * l->lv_size);
 		liveness_policy_init(&l->p, INTERVAL, TIMEOUT);
 		heap = heap_bytes();
 		if (liveness_group_init(&l->g, TICK, T0) != 0)
 			exit(1);
 		for (uint32_t i = 0; i < n; i++) {
-			liveness_hb_init(&l->lv[i].hb, &l->p, T0);
-			if (kind == LANE_GROUP && liveness_group_add(&l->g, &l->lv[i].hb) != 0)
+			struct liveness_hb *hb = (void *)(l->lv + i * l->lv_size + l->hb_offset);
+
+			liveness_hb_init(hb, &l->p, T0);
+			if (kind != LANE_RX && liveness_group_add(&l->g, hb) != 0)
 				exit(1);
 		}
 		heap = heap_bytes() - heap;
@@ -254,6 +294,44 @@ static void lane_open(struct lane *l, enum lane_kind kind, uint32_t n, unsigned 
 	default:
 		abort();
 	}
+}
+
+/*
+ * The liveness lanes' loop over connection objects of size bytes, with the
+ * hb at hb_offset and the application's counter at bytes_offset: the
+ * application's own work, liveness_hb_rx(), and the group's steps at its
+ * deadlines, the peers answering every ping at once. Returns the pings.
+ * Always inlined, so that each layout's loop is compiled with its own
+ * constant size and offsets, as a program's would be.
+ */
+static inline __attribute__((always_inline)) uint64_t
+liveness_loop(struct lane *l, struct seq *s, liveness_time *next, uint64_t until, size_t size,
+	      size_t hb_offset, size_t bytes_offset)
+{
+	uint64_t pings = 0;
+
+	while (s->i < until) {
+		liveness_time now = T0 + s->i * s->dt;
+		uint32_t ahead, k = seq_next(s, &ahead);
+		unsigned char *obj = l->lv + (size_t)k * size;
+
+		while (now >= *next) {
+			struct liveness_hb *hb;
+			enum liveness_event ev;
+			uint32_t q;
+
+			while ((hb = liveness_group_step(&l->g, *next, &ev, &q)) != NULL) {
+				if (ev == LIVENESS_PING)
+					liveness_hb_pong(hb, q, *next);
+				pings++;
+			}
+			*next = liveness_group_deadline(&l->g);
+		}
+		__builtin_prefetch(l->lv + (size_t)ahead * size, 1);
+		(*(uint64_t *)(void *)(obj + bytes_offset))++;
+		liveness_hb_rx((struct liveness_hb *)(void *)(obj + hb_offset), now);
+	}
+	return pings;
 }
 
 /* Run packets up to (not including) number until; the CPU time goes to l->r.cpu. */
@@ -291,27 +369,14 @@ static void lane_run(struct lane *l, uint64_t until)
 		break;
 	case LANE_RX:
 	case LANE_GROUP:
-		while (s.i < until) {
-			liveness_time now = T0 + s.i * s.dt;
-			uint32_t ahead, k = seq_next(&s, &ahead);
-
-			while (now >= next) {
-				struct liveness_hb *hb;
-				enum liveness_event ev;
-				uint32_t q;
-
-				while ((hb = liveness_group_step(&l->g, next, &ev, &q)) != NULL) {
-					/* The peer answers at once. */
-					if (ev == LIVENESS_PING)
-						liveness_hb_pong(hb, q, next);
-					pings++;
-				}
-				next = liveness_group_deadline(&l->g);
-			}
-			__builtin_prefetch(&l->lv[ahead], 1);
-			l->lv[k].bytes++;
-			liveness_hb_rx(&l->lv[k].hb, now);
-		}
+		pings = liveness_loop(l, &s, &next, until, sizeof(struct lv_conn),
+				      offsetof(struct lv_conn, hb),
+				      offsetof(struct lv_conn, bytes));
+		break;
+	case LANE_STRADDLE:
+		pings = liveness_loop(l, &s, &next, until, sizeof(struct lv_straddle),
+				      offsetof(struct lv_straddle, hb),
+				      offsetof(struct lv_straddle, bytes));
 		break;
 	default:
 		abort();
@@ -325,7 +390,7 @@ static void lane_run(struct lane *l, uint64_t until)
 
 static void lane_close(struct lane *l)
 {
-	if (l->kind == LANE_RX || l->kind == LANE_GROUP)
+	if (l->lv != NULL)
 		liveness_group_free(&l->g);
 	free(l->last);
 	free(l->lv);
@@ -344,27 +409,27 @@ static struct result run_lane(enum lane_kind kind, uint32_t n, unsigned seconds)
 }
 
 /*
- * All lanes side by side: they take turns a slice at a time (a simulated
- * second, but at least a million packets), each turn starting with the next
- * lane, so every lane meets the machine's good and bad moments alike. This
- * VM's memory speed swings 2-3x within minutes; runs made one after the other
- * charge a method for the moment it happened to run in. Each lane's cost is
- * its time minus the baseline lane's.
+ * The first nlanes lanes side by side: they take turns a slice at a time (a
+ * simulated second, but at least a million packets), each turn starting
+ * with the next lane, so every lane meets the machine's good and bad
+ * moments alike. This VM's memory speed swings 2-3x within minutes; runs
+ * made one after the other charge a method for the moment it happened to
+ * run in. Each lane's cost is its time minus the baseline lane's.
  */
-static void side_by_side(uint32_t n, unsigned seconds, struct result out[LANES])
+static void side_by_side(uint32_t n, unsigned seconds, int nlanes, struct result out[LANES])
 {
 	struct lane lanes[LANES];
 	uint64_t count, slice;
 
-	for (int i = 0; i < LANES; i++)
+	for (int i = 0; i < nlanes; i++)
 		lane_open(&lanes[i], (enum lane_kind)i, n, seconds);
 	count = lanes[0].s.count;
 	slice = count / seconds > 1000000 ? count / seconds : 1000000;
 	for (uint64_t from = 0, turn = 0; from < count; from += slice, turn++)
-		for (int j = 0; j < LANES; j++)
-			lane_run(&lanes[(turn + (uint64_t)j) % LANES],
+		for (int j = 0; j < nlanes; j++)
+			lane_run(&lanes[(turn + (uint64_t)j) % (uint64_t)nlanes],
 				 count - from > slice ? from + slice : count);
-	for (int i = 0; i < LANES; i++) {
+	for (int i = 0; i < nlanes; i++) {
 		out[i] = lanes[i].r;
 		out[i].base_cpu = lanes[LANE_BASE].r.cpu;
 		out[i].base_packets = lanes[LANE_BASE].r.packets;
@@ -572,7 +637,7 @@ static void report(uint32_t n, struct result *res, int count)
  * Side by side reps times; the run whose naive-to-liveness ratio is the
  * median, so that no lucky or unlucky moment picks the figures.
  */
-static void median_side_by_side(uint32_t n, int reps, struct result out[LANES])
+static void median_side_by_side(uint32_t n, int reps, int nlanes, struct result out[LANES])
 {
 	struct result runs[5][LANES];
 	double ratio[5];
@@ -583,7 +648,7 @@ static void median_side_by_side(uint32_t n, int reps, struct result out[LANES])
 	for (int r = 0; r < reps; r++) {
 		double lv;
 
-		side_by_side(n, SIM_SECONDS, runs[r]);
+		side_by_side(n, SIM_SECONDS, nlanes, runs[r]);
 		lv = added(&runs[r][LANE_GROUP]);
 		ratio[r] = added(&runs[r][LANE_NAIVE]) / (lv > 0 ? lv : 1e-12);
 		order[r] = r;
@@ -598,16 +663,19 @@ static void median_side_by_side(uint32_t n, int reps, struct result out[LANES])
 	memcpy(out, runs[order[reps / 2]], sizeof(runs[0]));
 }
 
-static void bench(uint32_t n)
+/* One size: the lanes side by side (with the straddling hb if asked), then libevent and libuv. */
+static void bench(uint32_t n, int straddle)
 {
 	int reps = n <= 100000 ? 5 : 3, slow_reps = n <= 100000 ? 3 : 1;
 	unsigned slow = n >= 10000000 ? 40 : SIM_SECONDS;
-	struct result lanes[LANES], res[6];
+	struct result lanes[LANES], res[LANES + 3];
 	int k = 0;
 
-	median_side_by_side(n, reps, lanes);
+	median_side_by_side(n, reps, straddle ? LANES : LANE_STRADDLE, lanes);
 	res[k++] = lanes[LANE_RX];
 	res[k++] = lanes[LANE_GROUP];
+	if (straddle)
+		res[k++] = lanes[LANE_STRADDLE];
 	res[k++] = lanes[LANE_NAIVE];
 	res[k] = BEST(slow_reps, n, slow, run_libevent(n, slow, 1));
 	res[k++].partial = slow != SIM_SECONDS;
@@ -622,10 +690,13 @@ int main(int argc, char **argv)
 {
 	uint32_t sizes[16];
 	int count = 0, ten = getenv("BENCH_10M") != NULL && strcmp(getenv("BENCH_10M"), "1") == 0;
+	int straddle = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--10m") == 0)
 			ten = 1;
+		else if (strcmp(argv[i], "--straddle") == 0)
+			straddle = 1;
 		else if (count < 15)
 			sizes[count++] = (uint32_t)strtoul(argv[i], NULL, 10);
 	}
@@ -642,6 +713,6 @@ int main(int argc, char **argv)
 	       "work included. liveness and the naive scan run side by side with the baseline\n"
 	       "(median of several runs); libevent and libuv alone (best of a few).\n");
 	for (int i = 0; i < count; i++)
-		bench(sizes[i]);
+		bench(sizes[i], straddle);
 	return 0;
 }

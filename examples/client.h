@@ -1,48 +1,59 @@
 /*
- * client.h - the reconnecting heartbeat client shared by select.c and poll.c.
+ * client.h - the reconnecting heartbeat client shared by select.c, poll.c
+ * and redis.c.
  *
- * Everything but the wait for input: connect, ping the server through a
- * struct liveness_hb (layer 3, one connection, no group), answer its PINGs
- * through the flood guard, match its PONGs, and after a verdict abort the
- * socket and reconnect with exponential backoff and jitter. Each program
- * supplies client_wait(fd, timeout_ms) with its own system call.
+ * Everything but the wait for input and the protocol: connect, ping the
+ * server through a struct liveness_hb (layer 3, one connection, no group),
+ * and after a verdict abort the socket and reconnect with exponential
+ * backoff and jitter. Each program supplies these static functions:
  *
- * Output, one line each:
+ *   client_wait(fd, timeout_ms)   wait for input with its own system call;
+ *   client_start(c)               a new connection: forget the last one's
+ *                                 partial input;
+ *   client_ping(c, seq)           send a ping carrying seq;
+ *   client_input(c, p, n, now)    bytes from the server, already counted as
+ *                                 proof of life.
+ *
+ * select.c and poll.c speak proto.h (proto_client.h supplies the last three
+ * for them); redis.c speaks RESP. A program embeds struct client in its own
+ * object and finds that again with liveness_container_of().
+ *
+ * Output, one line each, besides the protocol's own:
  *   connected 127.0.0.1:7300
- *   pong rtt_us=95                 an answer to our PING
- *   answered seq=...               the server's PING, answered
- *   verdict cause=closed silent_ms=12 at_ns=...
+ *   verdict peer=127.0.0.1:7300 cause=closed silent_ms=12 at_ns=...
  *   connect failed cause=refused (connection refused)
  *   retry in 73 ms (attempt 1)
  */
 #ifndef LIVENESS_EXAMPLES_CLIENT_H
 #define LIVENESS_EXAMPLES_CLIENT_H
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "liveness.h"
-#include "proto.h"
+#include "verdict.h"
+
+struct client {
+	int fd;
+	struct liveness_hb hb;
+	const char *name; /* "host:port" of the server, for the log */
+};
 
 /*
  * Wait until fd is readable (fd >= 0) or timeout_ms passes (-1: forever;
  * fd -1: just wait). Returns > 0 readable, 0 timeout, -1 error (errno).
  */
 static int client_wait(int fd, int timeout_ms);
-
-struct client {
-	int fd;
-	struct liveness_hb hb;
-	liveness_time last_rx;
-	struct proto_rx rx;
-};
+/* The hooks of the protocol: LIVENESS_ALIVE, or why the connection must end. */
+static void client_start(struct client *c);
+static enum liveness_cause client_ping(struct client *c, uint32_t seq);
+static enum liveness_cause client_input(struct client *c, const unsigned char *p, size_t n,
+					liveness_time now);
 
 static uint64_t client_rng;
 
@@ -54,22 +65,16 @@ static liveness_time client_backoff(unsigned attempt)
 
 	if (d > 5 * LIVENESS_SEC)
 		d = 5 * LIVENESS_SEC;
-	client_rng ^= client_rng << 13; /* xorshift64 */
+	client_rng ^= client_rng << 13; /* xorshift64: jitter needs spread, not secrecy */
 	client_rng ^= client_rng >> 7;
 	client_rng ^= client_rng << 17;
 	return d / 2 + client_rng % (d / 2);
 }
 
-static int client_send(struct client *c, int type, uint32_t seq)
-{
-	unsigned char f[PROTO_FRAME];
-
-	proto_put(f, type, seq);
-	/* 5 bytes into a send buffer the server drains: all or nothing. */
-	return send(c->fd, f, sizeof(f), MSG_NOSIGNAL) < 0 && errno != EAGAIN ? -1 : 0;
-}
-
-/* Connect (blocking, bounded by the plan's TCP_USER_TIMEOUT); fd or -1. */
+/*
+ * Connect, blocking: the plan is set first, so its TCP_USER_TIMEOUT bounds
+ * the handshake too. Returns the fd, or -1 with *why and *err saying why not.
+ */
 static int client_connect(const struct sockaddr_in *a, const struct liveness_tcp *plan,
 			  enum liveness_cause *why, int *err)
 {
@@ -93,54 +98,33 @@ static int client_connect(const struct sockaddr_in *a, const struct liveness_tcp
 	return fd;
 }
 
-/* Bytes from the server: proof of life, then each whole frame. */
-static enum liveness_cause client_on_bytes(struct client *c, const unsigned char *p, size_t n,
-					   liveness_time now)
+/* Read what the server sent: proof of life, then the protocol's turn. */
+static enum liveness_cause client_read(struct client *c, liveness_time now)
 {
-	unsigned char f[PROTO_FRAME];
-	int ok;
+	unsigned char buf[1024];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
 
+	if (n < 0 && errno == EINTR)
+		return LIVENESS_ALIVE;
+	if (n <= 0)
+		return liveness_diagnose(c->fd, n, n < 0 ? errno : 0);
 	liveness_hb_rx(&c->hb, now);
-	c->last_rx = now;
-	while (proto_next(&c->rx, &p, &n, f)) {
-		switch (f[0]) {
-		case PROTO_PONG:
-			liveness_hb_pong(&c->hb, proto_seq(f), now);
-			printf("pong rtt_us=%llu\n",
-			       (unsigned long long)(liveness_hb_rtt(&c->hb) / LIVENESS_USEC));
-			break;
-		case PROTO_PING:
-			/* The flood guard: a peer may not make us answer at any rate. */
-			ok = liveness_hb_peer_ping(&c->hb, now);
-			if (ok < 0)
-				return LIVENESS_FLOOD;
-			if (ok == 1) {
-				if (client_send(c, PROTO_PONG, proto_seq(f)) != 0)
-					return liveness_diagnose(c->fd, -1, errno);
-				printf("answered seq=%lu\n", (unsigned long)proto_seq(f));
-			}
-			break;
-		default:
-			return LIVENESS_LOCAL_ERROR; /* not our protocol */
-		}
-	}
-	return LIVENESS_ALIVE;
+	return client_input(c, buf, (size_t)n, now);
 }
 
 /* One connection, until it dies: returns why. */
 static enum liveness_cause client_run(struct client *c, const struct liveness_policy *policy)
 {
 	liveness_time now = liveness_now();
-	enum liveness_cause why;
+	enum liveness_cause why = LIVENESS_ALIVE;
 	int r;
 
 	if ((r = liveness_hb_init(&c->hb, policy, now)) != 0) {
 		fprintf(stderr, "client: liveness_hb_init: %s\n", liveness_strerror(r));
 		return LIVENESS_LOCAL_ERROR;
 	}
-	c->last_rx = now;
-	c->rx.len = 0;
-	for (;;) {
+	client_start(c);
+	while (why == LIVENESS_ALIVE) {
 		enum liveness_event ev;
 		uint32_t seq;
 
@@ -150,89 +134,71 @@ static enum liveness_cause client_run(struct client *c, const struct liveness_po
 		now = liveness_now();
 		if (r < 0 && errno != EINTR)
 			return LIVENESS_LOCAL_ERROR;
-		if (r > 0) {
-			unsigned char buf[1024];
-			ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-			if (n <= 0 && !(n < 0 && errno == EINTR))
-				return liveness_diagnose(c->fd, n, n < 0 ? errno : 0);
-			if (n > 0 && (why = client_on_bytes(c, buf, (size_t)n, now)) != LIVENESS_ALIVE)
-				return why;
-		}
-		while ((ev = liveness_hb_step(&c->hb, now, &seq)) != LIVENESS_NONE) {
-			if (ev == LIVENESS_DEAD)
-				return LIVENESS_HEARTBEAT_TIMEOUT;
-			if (client_send(c, PROTO_PING, seq) != 0)
-				return liveness_diagnose(c->fd, -1, errno);
-		}
+		if (r > 0)
+			why = client_read(c, now);
+		/* Time-driven work: a ping to send, or the verdict. */
+		while (why == LIVENESS_ALIVE &&
+		       (ev = liveness_hb_step(&c->hb, now, &seq)) != LIVENESS_NONE)
+			why = ev == LIVENESS_DEAD ? LIVENESS_HEARTBEAT_TIMEOUT
+						  : client_ping(c, seq);
 	}
+	return why;
 }
 
-/* The program: parse arguments, then connect, run, back off, forever. */
-static int client_main(const char *prog, int argc, char **argv)
+/*
+ * The program, with c its zeroed client object: parse the arguments, then
+ * connect, run, back off, forever.
+ */
+static int client_main(const char *prog, int argc, char **argv, struct client *c)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	unsigned long interval = 1000, timeout = 3000, budget = 2500;
+	struct args a = {.interval = 1000, .timeout = 3000, .budget = 2500};
 	struct liveness_policy policy;
 	struct liveness_tcp plan;
-	struct client c;
+	char synopsis[128];
 	unsigned attempt = 0;
 	liveness_time wait = 0;
-	int opt, r, err;
+	int r, err;
 
-	while ((opt = getopt(argc, argv, "i:t:b:")) != -1) {
-		switch (opt) {
-		case 'i': interval = strtoul(optarg, NULL, 10); break;
-		case 't': timeout = strtoul(optarg, NULL, 10); break;
-		case 'b': budget = strtoul(optarg, NULL, 10); break;
-		default: goto usage;
-		}
-	}
-	if (optind + 2 != argc || inet_pton(AF_INET, argv[optind], &a.sin_addr) != 1)
-		goto usage;
-	a.sin_port = htons((uint16_t)strtoul(argv[optind + 1], NULL, 10));
+	snprintf(synopsis, sizeof(synopsis),
+		 "%s [-i interval_ms] [-t timeout_ms] [-b budget_ms] host port", prog);
+	args_parse(&a, argc, argv, "i:t:b:h", synopsis);
+	c->name = a.name;
 	signal(SIGPIPE, SIG_IGN);
 	client_rng = (liveness_now() ^ ((uint64_t)getpid() << 32)) | 1;
-	if ((r = liveness_policy_init(&policy, interval * LIVENESS_MSEC,
-				      timeout * LIVENESS_MSEC)) != 0 ||
-	    (r = liveness_tcp_plan(&plan, budget * LIVENESS_MSEC)) != 0) {
+	if ((r = liveness_policy_init(&policy, a.interval * LIVENESS_MSEC,
+				      a.timeout * LIVENESS_MSEC)) != 0 ||
+	    (r = liveness_tcp_plan(&plan, a.budget * LIVENESS_MSEC)) != 0) {
 		fprintf(stderr, "%s: bad timing: %s\n", prog, liveness_strerror(r));
 		return 2;
 	}
 	for (;;) {
 		enum liveness_cause why;
-		liveness_time now;
 
 		if (wait > 0) {
 			printf("retry in %llu ms (attempt %u)\n",
 			       (unsigned long long)(wait / LIVENESS_MSEC), attempt);
 			fflush(stdout);
-			client_wait(-1, liveness_poll_timeout(liveness_now() + wait, liveness_now()));
+			client_wait(-1,
+				    liveness_poll_timeout(liveness_now() + wait, liveness_now()));
 		}
-		c.fd = client_connect(&a, &plan, &why, &err);
-		if (c.fd < 0) {
+		c->fd = client_connect(&a.addr, &plan, &why, &err);
+		if (c->fd < 0) {
 			printf("connect failed cause=%s (%s)\n", liveness_cause_name(why),
 			       liveness_strerror(err));
 			wait = client_backoff(attempt++);
 			continue;
 		}
 		attempt = 0;
-		printf("connected %s:%s\n", argv[optind], argv[optind + 1]);
-		why = client_run(&c, &policy);
-		now = liveness_now();
-		printf("verdict cause=%s silent_ms=%llu at_ns=%llu\n", liveness_cause_name(why),
-		       (unsigned long long)((now - c.last_rx) / LIVENESS_MSEC),
-		       (unsigned long long)now);
+		printf("connected %s\n", c->name);
+		why = client_run(c, &policy);
+		verdict_log("verdict", c->name, &c->hb, why, liveness_now());
 		/* RST now: a dead server must not leave us an orphan retransmitting. */
-		if ((r = liveness_abort(c.fd)) != 0) {
+		if ((r = liveness_abort(c->fd)) != 0) {
 			fprintf(stderr, "%s: liveness_abort: %s\n", prog, liveness_strerror(r));
-			close(c.fd);
+			close(c->fd);
 		}
 		wait = client_backoff(attempt++);
 	}
-usage:
-	fprintf(stderr, "usage: %s [-i interval_ms] [-t timeout_ms] [-b budget_ms] host port\n",
-		prog);
-	return 2;
 }
 
 #endif

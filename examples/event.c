@@ -8,8 +8,9 @@
  *    recv() and calls liveness_hb_rx() (a store; the timer is not touched);
  *  - the listener (evconnlistener) tuned once with liveness_tcp_plan():
  *    accepted sockets inherit keepalive and TCP_USER_TIMEOUT;
- *  - PINGs answered through the flood guard, and each verdict logged and
- *    carried out with liveness_abort(): RST, no orphan.
+ *  - PINGs answered through the flood guard (proto_input() in proto.h),
+ *    and each verdict logged and carried out with liveness_abort(): RST,
+ *    no orphan.
  *
  * Run:   build/examples/event -l [-i interval_ms] [-t timeout_ms] host port
  *        build/examples/event [-n conns] [-i interval_ms] [-t timeout_ms] host port
@@ -21,11 +22,9 @@
  *   pong peer=... rtt_us=...                the answer to our PING
  *   verdict peer=... cause=heartbeat-timeout silent_ms=4050 at_ns=...
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,14 +32,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "liveness.h"
 #include "proto.h"
+#include "verdict.h"
 
 struct conn {
 	int fd;
 	struct event *read_ev;
 	struct liveness_hb hb;
-	liveness_time last_rx;
 	struct proto_rx rx;
 	char peer[INET_ADDRSTRLEN + 8];
 };
@@ -74,13 +74,13 @@ static void arm(void)
 	evtimer_add(timer, &tv);
 }
 
-static void drop(struct conn *c, enum liveness_cause cause, liveness_time now)
+/* A proto_drop_fn: the verdict logged and carried out. */
+static void drop(struct liveness_hb *hb, enum liveness_cause cause, liveness_time now)
 {
+	struct conn *c = liveness_container_of(hb, struct conn, hb);
 	int r;
 
-	printf("verdict peer=%s cause=%s silent_ms=%llu at_ns=%llu\n", c->peer,
-	       liveness_cause_name(cause), (unsigned long long)((now - c->last_rx) / LIVENESS_MSEC),
-	       (unsigned long long)now);
+	verdict_log("verdict", c->peer, hb, cause, now);
 	fflush(stdout);
 	liveness_group_remove(&group, &c->hb);
 	event_free(c->read_ev);
@@ -91,40 +91,25 @@ static void drop(struct conn *c, enum liveness_cause cause, liveness_time now)
 	free(c);
 }
 
-/*
- * Whole or not at all; a full socket means the peer is not reading. Returns
- * -1 with errno when the connection has failed: send() consumed the
- * socket's pending error, so the caller must diagnose it now.
- */
-static int send_frame(struct conn *c, int type, uint32_t seq)
+/* A proto_send_fn: whole or not at all; a full socket means the peer is not reading. */
+static enum liveness_cause send_frame(struct liveness_hb *hb, int type, uint32_t seq)
 {
+	struct conn *c = liveness_container_of(hb, struct conn, hb);
 	unsigned char f[PROTO_FRAME];
 
 	proto_put(f, type, seq);
 	if (send(c->fd, f, sizeof(f), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN &&
 	    errno != EINTR)
-		return -1;
-	return 0;
+		return liveness_diagnose(c->fd, -1, errno);
+	return LIVENESS_ALIVE;
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
-	liveness_time now = liveness_now();
-	struct liveness_hb *hb;
-	enum liveness_event ev;
-	uint32_t seq;
-
 	(void)fd;
 	(void)what;
 	(void)arg;
-	while ((hb = liveness_group_step(&group, now, &ev, &seq)) != NULL) {
-		struct conn *c = liveness_container_of(hb, struct conn, hb);
-		if (ev == LIVENESS_PING) {
-			if (send_frame(c, PROTO_PING, seq) != 0)
-				drop(c, liveness_diagnose(c->fd, -1, errno), now);
-		} else
-			drop(c, LIVENESS_HEARTBEAT_TIMEOUT, now);
-	}
+	proto_step_group(&group, liveness_now(), send_frame, drop);
 	fflush(stdout);
 	arm();
 }
@@ -133,44 +118,21 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	liveness_time now = liveness_now();
-	unsigned char buf[4096], f[PROTO_FRAME];
-	const unsigned char *p = buf;
+	unsigned char buf[4096];
 	ssize_t n = recv(fd, buf, sizeof(buf), 0);
-	size_t len;
+	enum liveness_cause why;
 
 	(void)what;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
 	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		drop(c, liveness_diagnose(fd, n, n < 0 ? errno : 0), now);
+		drop(&c->hb, liveness_diagnose(fd, n, n < 0 ? errno : 0), now);
 		return;
 	}
-	liveness_hb_rx(&c->hb, now);
-	c->last_rx = now;
-	len = (size_t)n;
-	while (proto_next(&c->rx, &p, &len, f)) {
-		if (f[0] == PROTO_PONG) {
-			liveness_hb_pong(&c->hb, proto_seq(f), now);
-			printf("pong peer=%s rtt_us=%llu\n", c->peer,
-			       (unsigned long long)(liveness_hb_rtt(&c->hb) / LIVENESS_USEC));
-		} else if (f[0] == PROTO_PING) {
-			int ok = liveness_hb_peer_ping(&c->hb, now);
-			if (ok < 0) {
-				drop(c, LIVENESS_FLOOD, now);
-				return;
-			}
-			if (ok == 1) {
-				if (send_frame(c, PROTO_PONG, proto_seq(f)) != 0) {
-					drop(c, liveness_diagnose(fd, -1, errno), now);
-					return;
-				}
-				printf("answered peer=%s seq=%lu\n", c->peer, (unsigned long)proto_seq(f));
-			}
-		} else {
-			drop(c, LIVENESS_LOCAL_ERROR, now);
-			return;
-		}
-	}
+	liveness_hb_rx(&c->hb, now); /* a store; the timer is not touched */
+	why = proto_input(&c->hb, &c->rx, c->peer, buf, (size_t)n, now, send_frame);
+	if (why != LIVENESS_ALIVE)
+		drop(&c->hb, why, now);
 	fflush(stdout);
 }
 
@@ -185,10 +147,7 @@ static void start(int fd, const struct sockaddr_in *a)
 		die("calloc", ENOMEM);
 	evutil_make_socket_nonblocking(fd);
 	c->fd = fd;
-	c->last_rx = now;
-	inet_ntop(AF_INET, &a->sin_addr, c->peer, sizeof(c->peer));
-	snprintf(c->peer + strlen(c->peer), sizeof(c->peer) - strlen(c->peer), ":%u",
-		 ntohs(a->sin_port));
+	args_name(c->peer, sizeof(c->peer), a);
 	c->read_ev = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, c);
 	if (c->read_ev == NULL || event_add(c->read_ev, NULL) != 0)
 		die("event_new", ENOMEM);
@@ -209,58 +168,44 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
 int main(int argc, char **argv)
 {
-	unsigned long interval = 1000, timeout = 4000, res = 100, n = 1;
-	struct sockaddr_in a = {.sin_family = AF_INET};
+	struct args a = {.conns = 1, .interval = 1000, .timeout = 4000};
 	struct evconnlistener *listener;
-	int opt, r, listen_mode = 0;
+	int r;
 
-	while ((opt = getopt(argc, argv, "ln:i:t:")) != -1) {
-		switch (opt) {
-		case 'l': listen_mode = 1; break;
-		case 'n': n = strtoul(optarg, NULL, 10); break;
-		case 'i': interval = strtoul(optarg, NULL, 10); break;
-		case 't': timeout = strtoul(optarg, NULL, 10); break;
-		default: goto usage;
-		}
-	}
-	if (optind + 2 != argc || inet_pton(AF_INET, argv[optind], &a.sin_addr) != 1)
-		goto usage;
-	a.sin_port = htons((uint16_t)strtoul(argv[optind + 1], NULL, 10));
+	args_parse(&a, argc, argv, "ln:i:t:h",
+		   "event [-l] [-n conns] [-i interval_ms] [-t timeout_ms] host port");
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = liveness_policy_init(&policy, interval * LIVENESS_MSEC,
-				      timeout * LIVENESS_MSEC)) != 0 ||
+	if ((r = liveness_policy_init(&policy, a.interval * LIVENESS_MSEC,
+				      a.timeout * LIVENESS_MSEC)) != 0 ||
 	    (r = liveness_tcp_plan(&plan, 2500 * LIVENESS_MSEC)) != 0 ||
-	    (r = liveness_group_init(&group, res * LIVENESS_MSEC, liveness_now())) != 0)
+	    (r = liveness_group_init(&group, 100 * LIVENESS_MSEC, liveness_now())) != 0)
 		die("setup", r);
 	base = event_base_new();
 	if (base == NULL || (timer = evtimer_new(base, on_timer, NULL)) == NULL)
 		die("event_base_new", ENOMEM);
 
-	if (listen_mode) {
+	if (a.listen) {
 		listener = evconnlistener_new_bind(base, on_accept, NULL,
 						   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
-						   (struct sockaddr *)&a, sizeof(a));
+						   (struct sockaddr *)&a.addr, sizeof(a.addr));
 		if (listener == NULL)
 			die("listen", errno);
 		/* Accepted sockets inherit keepalive and TCP_USER_TIMEOUT from here. */
 		if ((r = liveness_tcp_set(evconnlistener_get_fd(listener), &plan)) != 0)
 			die("liveness_tcp_set", r);
-		printf("listening port=%s\n", argv[optind + 1]);
+		printf("listening port=%u\n", ntohs(a.addr.sin_port));
 	} else {
 		/* Blocking connects before the loop starts: simple, and enough here. */
-		for (unsigned long i = 0; i < n; i++) {
+		for (unsigned long i = 0; i < a.conns; i++) {
 			int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 			if (fd < 0 || (r = liveness_tcp_set(fd, &plan)) != 0)
 				die("socket", fd < 0 ? errno : -r);
-			if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+			if (connect(fd, (struct sockaddr *)&a.addr, sizeof(a.addr)) != 0)
 				die("connect", errno);
-			start(fd, &a);
+			start(fd, &a.addr);
 		}
-		printf("connected n=%lu\n", n);
+		printf("connected n=%lu\n", a.conns);
 	}
 	fflush(stdout);
 	return event_base_dispatch(base) < 0 ? 1 : 0;
-usage:
-	fprintf(stderr, "usage: event [-l] [-n conns] [-i interval_ms] [-t timeout_ms] host port\n");
-	return 2;
 }

@@ -1,8 +1,9 @@
 # examples/examples.mk - the example programs (issue #4), included by the Makefile.
-# Each is one .c file plus examples/proto.h, linked against the static library.
+# Each is one .c file plus the headers beside it, linked against the static library.
 # The libuv and libevent examples are built only where pkg-config finds them.
 
-EXAMPLES_HDRS := examples/proto.h examples/client.h include/liveness.h
+EXAMPLES_HDRS := examples/args.h examples/client.h examples/proto.h examples/proto_client.h \
+	examples/verdict.h include/liveness.h
 EXAMPLES_PLAIN := epoll load redis select poll
 EXAMPLES_ALL := $(EXAMPLES_PLAIN:%=$(B)/examples/%)
 

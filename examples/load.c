@@ -30,8 +30,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "liveness.h"
 #include "proto.h"
+
+#define LOAD_USAGE "load [-b source_addr] [-n conns] [-c in_flight] host port"
 
 struct client {
 	int fd;       /* -1 once lost */
@@ -82,7 +85,7 @@ int main(int argc, char **argv)
 	int ep, opt;
 
 	src.sin_addr.s_addr = htonl(INADDR_ANY);
-	while ((opt = getopt(argc, argv, "b:n:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "b:n:c:h")) != -1) {
 		switch (opt) {
 		case 'b':
 			if (inet_pton(AF_INET, optarg, &src.sin_addr) != 1)
@@ -90,12 +93,12 @@ int main(int argc, char **argv)
 			break;
 		case 'n': n = strtoul(optarg, NULL, 10); break;
 		case 'c': in_flight_max = strtoul(optarg, NULL, 10); break;
-		default: goto usage;
+		default: args_usage(LOAD_USAGE, opt == 'h');
 		}
 	}
 	if (optind + 2 != argc || inet_pton(AF_INET, argv[optind], &dst.sin_addr) != 1 || n == 0 ||
 	    in_flight_max == 0)
-		goto usage;
+		args_usage(LOAD_USAGE, 0);
 	dst.sin_port = htons((uint16_t)strtoul(argv[optind + 1], NULL, 10));
 	signal(SIGPIPE, SIG_IGN);
 	/* SIGUSR1 is blocked except while we wait, so a freeze never races the loop. */
@@ -196,7 +199,4 @@ int main(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
-usage:
-	fprintf(stderr, "usage: load [-b source_addr] [-n conns] [-c in_flight] host port\n");
-	return 2;
 }

@@ -5,8 +5,9 @@
  * driving the poll() timeout through liveness_hb_deadline() and
  * liveness_poll_timeout(); the server's PINGs answered through the flood
  * guard; and after a verdict an abortive close and a reconnect with
- * exponential backoff and jitter. The loop itself is in client.h, shared
- * with select.c: only the wait below differs.
+ * exponential backoff and jitter. The loop itself is in client.h and the
+ * protocol in proto_client.h, both shared with select.c: only the wait
+ * below differs.
  *
  * Run:   build/examples/poll [-i interval_ms] [-t timeout_ms] [-b budget_ms] host port
  * e.g.   build/examples/epoll -p 7300 &  build/examples/poll 127.0.0.1 7300
@@ -14,7 +15,7 @@
  */
 #include <poll.h>
 
-#include "client.h"
+#include "proto_client.h"
 
 static int client_wait(int fd, int timeout_ms)
 {
@@ -26,5 +27,7 @@ static int client_wait(int fd, int timeout_ms)
 
 int main(int argc, char **argv)
 {
-	return client_main("poll", argc, argv);
+	static struct proto_client client; /* zeroed, as liveness_hb_init() wants it */
+
+	return client_main("poll", argc, argv, &client.c);
 }

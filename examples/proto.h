@@ -13,14 +13,22 @@
  * length; the heartbeat needs nothing more than these two. Any other type
  * byte is a protocol error and ends the connection.
  *
- * Header-only, so that each example stays one file plus this one.
+ * proto_input() is what every program that speaks it does with the frames
+ * it receives, and proto_step_group() what it does when its group's timer
+ * fires; only the way a frame is sent and a connection closed differs from
+ * loop to loop.
+ *
+ * Header-only, so that each example stays one file plus its headers.
  */
 #ifndef LIVENESS_EXAMPLES_PROTO_H
 #define LIVENESS_EXAMPLES_PROTO_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "liveness.h"
 
 #define PROTO_FRAME 5
 #define PROTO_PING 'P'
@@ -44,7 +52,7 @@ static inline uint32_t proto_seq(const unsigned char f[PROTO_FRAME])
 /* Reassembles frames from a byte stream that TCP may split anywhere. */
 struct proto_rx {
 	unsigned char part[PROTO_FRAME];
-	size_t len;
+	unsigned char len; /* a byte: all of it is 6 bytes, small enough to share the hb's line */
 };
 
 /*
@@ -60,7 +68,7 @@ static inline int proto_next(struct proto_rx *rx, const unsigned char **p, size_
 	if (take > *n)
 		take = *n;
 	memcpy(rx->part + rx->len, *p, take);
-	rx->len += take;
+	rx->len = (unsigned char)(rx->len + take);
 	*p += take;
 	*n -= take;
 	if (rx->len < PROTO_FRAME)
@@ -68,6 +76,73 @@ static inline int proto_next(struct proto_rx *rx, const unsigned char **p, size_
 	memcpy(f, rx->part, PROTO_FRAME);
 	rx->len = 0;
 	return 1;
+}
+
+/*
+ * Send one frame on the connection whose heartbeat is hb (the program finds
+ * its own object with liveness_container_of()), whole or not at all.
+ * Returns LIVENESS_ALIVE, or why the connection failed: a failed send has
+ * consumed the socket's pending error, so it must be diagnosed at once
+ * (liveness_diagnose() with the send's errno).
+ */
+typedef enum liveness_cause proto_send_fn(struct liveness_hb *hb, int type, uint32_t seq);
+
+/* End the connection whose heartbeat is hb for cause: log it, leave the group, close. */
+typedef void proto_drop_fn(struct liveness_hb *hb, enum liveness_cause cause, liveness_time now);
+
+/*
+ * The frames in p[0..n), which arrived at now from the peer called name, on
+ * the connection whose heartbeat is hb (the caller has already passed the
+ * bytes to liveness_hb_rx()) and whose partial frame is kept in rx. A PONG
+ * is matched to our ping; a PING is answered with a PONG through answer,
+ * unless the flood guard says it came too soon. Logs one line for each:
+ * "pong peer=NAME rtt_us=..." or "answered peer=NAME seq=...". Returns
+ * LIVENESS_ALIVE, or why the connection must end: LIVENESS_FLOOD,
+ * LIVENESS_LOCAL_ERROR (a frame of another protocol), or what answer said.
+ */
+static inline enum liveness_cause proto_input(struct liveness_hb *hb, struct proto_rx *rx,
+					      const char *name, const unsigned char *p, size_t n,
+					      liveness_time now, proto_send_fn *answer)
+{
+	enum liveness_cause why = LIVENESS_ALIVE;
+	unsigned char f[PROTO_FRAME];
+	int ok;
+
+	while (why == LIVENESS_ALIVE && proto_next(rx, &p, &n, f)) {
+		if (f[0] == PROTO_PONG) {
+			liveness_hb_pong(hb, proto_seq(f), now);
+			printf("pong peer=%s rtt_us=%llu\n", name,
+			       (unsigned long long)(liveness_hb_rtt(hb) / LIVENESS_USEC));
+		} else if (f[0] != PROTO_PING) {
+			why = LIVENESS_LOCAL_ERROR;
+		} else if ((ok = liveness_hb_peer_ping(hb, now)) < 0) {
+			why = LIVENESS_FLOOD; /* a peer may not make us answer at any rate */
+		} else if (ok == 1 &&
+			   (why = answer(hb, PROTO_PONG, proto_seq(f))) == LIVENESS_ALIVE) {
+			printf("answered peer=%s seq=%lu\n", name, (unsigned long)proto_seq(f));
+		}
+	}
+	return why;
+}
+
+/*
+ * Everything group g wants done at now: a PING to each member whose turn
+ * it is, through ping, and each verdict, through drop. A member whose ping
+ * cannot be sent is dropped with the cause of that failure.
+ */
+static inline void proto_step_group(struct liveness_group *g, liveness_time now,
+				    proto_send_fn *ping, proto_drop_fn *drop)
+{
+	struct liveness_hb *hb;
+	enum liveness_event ev;
+	uint32_t seq;
+
+	while ((hb = liveness_group_step(g, now, &ev, &seq)) != NULL) {
+		enum liveness_cause why = ev == LIVENESS_DEAD ? LIVENESS_HEARTBEAT_TIMEOUT
+							      : ping(hb, PROTO_PING, seq);
+		if (why != LIVENESS_ALIVE)
+			drop(hb, why, now);
+	}
 }
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * scenarios - the failure table of DESIGN.md section 1, reproduced live.
+ * scenarios - the failure table of the README and liveness(7), reproduced live.
  *
  * Each row makes a peer fail for real in a private network namespace (a
  * process killed, a connection aborted, a host vanished with nftables, a
@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "liveness.h"
 #include "netns.h"
 
@@ -277,7 +278,7 @@ static int heartbeat(int fd, const struct liveness_policy *pol, liveness_time he
 		     liveness_time *took)
 {
 	struct liveness_group g;
-	struct liveness_hb hb;
+	struct liveness_hb hb = {0}; /* zeroed, as liveness_hb_init() wants it */
 	liveness_time now = liveness_now(), start = now, last_proof = now;
 	int hurt_done = 0, r = -1;
 
@@ -385,7 +386,7 @@ static void seconds(char *buf, size_t len, liveness_time t)
 		snprintf(buf, len, "%.3f s", t / 1e9);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct liveness_tcp sys;
 	char why[256], stock_idle[64], stock_busy[64];
@@ -402,6 +403,8 @@ int main(void)
 		{"peer stopped reading (zero window)", "never: probes answered", 1, peer_stuck},
 	};
 
+	if (argc > 1)
+		args_usage("scenarios", strcmp(argv[1], "-h") == 0);
 	/* The heartbeat for the rows keepalive cannot see: ping after 0.5 s of silence. */
 	if (liveness_tcp_system(&sys) != 0 || liveness_tcp_plan(&plan, BUDGET) != 0 ||
 	    liveness_policy_init(&hb_policy, BUDGET / 6, BUDGET * 2 / 3) != 0) {

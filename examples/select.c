@@ -11,7 +11,7 @@
  */
 #include <sys/select.h>
 
-#include "client.h"
+#include "proto_client.h"
 
 static int client_wait(int fd, int timeout_ms)
 {
@@ -31,5 +31,7 @@ static int client_wait(int fd, int timeout_ms)
 
 int main(int argc, char **argv)
 {
-	return client_main("select", argc, argv);
+	static struct proto_client client; /* zeroed, as liveness_hb_init() wants it */
+
+	return client_main("select", argc, argv, &client.c);
 }

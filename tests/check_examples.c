@@ -6,9 +6,13 @@
  * frozen or cut off by nftables; the select, poll, libuv and libevent
  * programs against the epoll server.
  *
- * The examples are separate programs (found under $LIVENESS_BUILD/examples,
- * default build/), so these tests read what they print: one line per event,
- * with CLOCK_MONOTONIC timestamps comparable with liveness_now() here.
+ * The examples are separate programs, found under examples/ of the
+ * runner's own build directory (sp_build(): $LIVENESS_BUILD, else the one
+ * the runner was built in), so these tests read what they print: one line
+ * per event, with CLOCK_MONOTONIC timestamps comparable with liveness_now()
+ * here. Before a program first runs, its -h output is read for how it was
+ * built: a runner built with AddressSanitizer runs only examples built with
+ * it, so that a sanitized test run exercises sanitized code throughout.
  * Nothing sleeps: every wait is a poll() on the children's output with a
  * deadline. Children die with the test (PR_SET_PDEATHSIG) and are killed
  * and reaped at its end.
@@ -28,6 +32,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "args.h"
+#include "child.h"
 #include "liveness.h"
 #include "util.h"
 
@@ -63,13 +69,6 @@ static void kill_children(void)
 		c->out = -1;
 	}
 	nchildren = 0;
-}
-
-static const char *build_dir(void)
-{
-	const char *b = getenv("LIVENESS_BUILD");
-
-	return b && *b ? b : "build";
 }
 
 /* Run path with argv; its stdout comes to us, its stderr goes to ours. */
@@ -108,11 +107,46 @@ static void spawn(struct child *c, const char *path, char *const argv[])
 	children[nchildren++] = c;
 }
 
+/*
+ * The example at path says how it was built in its -h output (args.h), and
+ * ARGS_ASAN says the same of this runner: one built with AddressSanitizer
+ * must run examples built with it. Each program is asked once.
+ */
+static void check_build(const char *path)
+{
+	static char checked[MAX_CHILDREN][512];
+	static int nchecked;
+	char *argv[] = {(char *)path, "-h", NULL};
+	struct sp_result r;
+	const char *line;
+
+	for (int i = 0; i < nchecked; i++)
+		if (strcmp(checked[i], path) == 0)
+			return;
+	sp_run(argv, NULL, 10 * S, &r);
+	ck_assert_msg(r.status == 0, "%s -h: status %d, %s", path, r.status, r.err);
+	line = strstr(r.out, "built with AddressSanitizer: ");
+	ck_assert_msg(line != NULL, "%s -h does not say how it was built:\n%s", path, r.out);
+	line += strlen("built with AddressSanitizer: ");
+	ck_assert_msg(!ARGS_ASAN || strncmp(line, "yes\n", 4) == 0,
+		      "%s was built without AddressSanitizer, this runner with it: build the "
+		      "examples with SANITIZE=1, or point LIVENESS_BUILD at such a build",
+		      path);
+	ck_assert_msg(strncmp(line, "yes\n", 4) == 0 || strncmp(line, "no\n", 3) == 0, "%s -h: %s",
+		      path, r.out);
+	sp_free(&r);
+	if (nchecked < MAX_CHILDREN)
+		snprintf(checked[nchecked++], sizeof(checked[0]), "%s", path);
+}
+
 static void spawn_example(struct child *c, char *const argv[])
 {
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/examples/%s", build_dir(), argv[0]);
+	snprintf(path, sizeof(path), "%s/examples/%s", sp_build(), argv[0]);
+	ck_assert_msg(access(path, X_OK) == 0, "%s: %s (build the examples: make all)", path,
+		      strerror(errno));
+	check_build(path);
 	spawn(c, path, argv);
 }
 
@@ -219,6 +253,39 @@ static enum liveness_cause cause_of(const char *line)
 	return LIVENESS_ALIVE;
 }
 
+/* A client of a healthy server: connected, then three pongs, and no verdict on the way. */
+static void expect_healthy(struct child *c, char *line, size_t size)
+{
+	expect_line(c, "connected", "verdict", 5 * S, line, size);
+	for (int k = 0; k < 3; k++)
+		expect_line(c, "pong", "verdict", 2 * S, line, size);
+}
+
+/*
+ * c's verdict on a peer frozen (SIGSTOP) at stop_at, whose kernel still
+ * ACKs: a heartbeat timeout, after at least timeout of silence, and within
+ * bound of both the last proof of life and the freeze. what names the
+ * program and the case in the line printed.
+ */
+static void expect_hung_verdict(struct child *c, const char *what, liveness_time stop_at,
+				liveness_time timeout, liveness_time bound)
+{
+	char line[512];
+	liveness_time silent, at;
+	enum liveness_cause why;
+
+	expect_line(c, "verdict", NULL, bound + 2 * S, line, sizeof(line));
+	why = cause_of(line);
+	silent = field(line, "silent_ms") * MS;
+	at = field(line, "at_ns");
+	printf("%-30s cause %-18s after %.3f s, silent %.3f s; bound %.3f s\n", what,
+	       liveness_cause_name(why), (at - stop_at) / 1e9, silent / 1e9, bound / 1e9);
+	ck_assert_int_eq(why, LIVENESS_HEARTBEAT_TIMEOUT);
+	ck_assert_uint_ge(silent, timeout); /* never early */
+	ck_assert_uint_le(silent, bound);
+	ck_assert_uint_le(at - stop_at, bound);
+}
+
 static void setup(void)
 {
 	kill_children(); /* left over by a failed test when CK_FORK=no */
@@ -263,7 +330,6 @@ START_TEST(redis_hung_and_killed_server)
 	char line[512];
 	int pongs = 0;
 	liveness_time t, healthy_until, stop_at, kill_at, at;
-	unsigned long long silent;
 	enum liveness_cause cause;
 
 	if (!tu_netns("redis example"))
@@ -292,18 +358,9 @@ START_TEST(redis_hung_and_killed_server)
 	/* Hung: its kernel still ACKs and would answer keepalive; only the ping sees it. */
 	stop_at = liveness_now();
 	ck_assert_int_eq(kill(server.pid, SIGSTOP), 0);
-	expect_line(&client, "verdict", NULL, REDIS_TIMEOUT + 2 * S, line, sizeof(line));
-	cause = cause_of(line);
-	silent = field(line, "silent_ms");
-	at = field(line, "at_ns");
-	printf("redis   SIGSTOP      cause %-18s after %.3f s, silent %.3f s; bound %.3f s "
-	       "(timeout + tick + %.3f s margin)\n",
-	       liveness_cause_name(cause), (at - stop_at) / 1e9, silent / 1e3,
-	       (REDIS_TIMEOUT + REDIS_TICK + REDIS_MARGIN) / 1e9, REDIS_MARGIN / 1e9);
-	ck_assert_int_eq(cause, LIVENESS_HEARTBEAT_TIMEOUT);
-	ck_assert_uint_ge(silent * MS, REDIS_TIMEOUT); /* never early */
-	ck_assert_uint_le(silent * MS, REDIS_TIMEOUT + REDIS_TICK + REDIS_MARGIN);
-	ck_assert_uint_le(at - stop_at, REDIS_TIMEOUT + REDIS_TICK + REDIS_MARGIN);
+	/* The bound is the timeout, one tick and a margin for scheduling. */
+	expect_hung_verdict(&client, "redis   SIGSTOP", stop_at, REDIS_TIMEOUT,
+			    REDIS_TIMEOUT + REDIS_TICK + REDIS_MARGIN);
 
 	/* Back: the client reconnects after its backoff and is answered again. */
 	ck_assert_int_eq(kill(server.pid, SIGCONT), 0);
@@ -657,9 +714,7 @@ START_TEST(select_and_poll_clients_reconnect)
 	}
 	/* Healthy: our pings answered, three times, no verdict. */
 	for (int i = 0; i < 2; i++) {
-		expect_line(&clients[i], "connected", "verdict", 5 * S, line, sizeof(line));
-		for (int k = 0; k < 3; k++)
-			expect_line(&clients[i], "pong", "verdict", 2 * S, line, sizeof(line));
+		expect_healthy(&clients[i], line, sizeof(line));
 		printf("%-7s healthy      last %s\n", names[i], line);
 	}
 
@@ -667,20 +722,12 @@ START_TEST(select_and_poll_clients_reconnect)
 	stop_at = liveness_now();
 	ck_assert_int_eq(kill(server.pid, SIGSTOP), 0);
 	for (int i = 0; i < 2; i++) {
-		liveness_time at, silent;
-		enum liveness_cause why;
+		char what[32];
 
-		expect_line(&clients[i], "verdict", NULL, CLIENT_TIMEOUT + 2 * S, line, sizeof(line));
-		why = cause_of(line);
-		silent = field(line, "silent_ms") * MS;
-		at = field(line, "at_ns");
-		printf("%-7s SIGSTOP      cause %-18s after %.3f s, silent %.3f s; bound %.3f s\n",
-		       names[i], liveness_cause_name(why), (at - stop_at) / 1e9, silent / 1e9,
-		       (CLIENT_TIMEOUT + MS + CLIENT_MARGIN) / 1e9);
-		ck_assert_int_eq(why, LIVENESS_HEARTBEAT_TIMEOUT);
-		ck_assert_uint_ge(silent, CLIENT_TIMEOUT);
-		ck_assert_uint_le(silent, CLIENT_TIMEOUT + MS + CLIENT_MARGIN);
-		ck_assert_uint_le(at - stop_at, CLIENT_TIMEOUT + MS + CLIENT_MARGIN);
+		snprintf(what, sizeof(what), "%-7s SIGSTOP", names[i]);
+		/* A client steps one heartbeat in its own loop: its tick is a millisecond. */
+		expect_hung_verdict(&clients[i], what, stop_at, CLIENT_TIMEOUT,
+				    CLIENT_TIMEOUT + MS + CLIENT_MARGIN);
 	}
 
 	/* The server dies: nothing listens, so the clients back off... */
@@ -784,9 +831,7 @@ START_TEST(uv_and_event_servers_convict_frozen_client)
 		spawn_example(&clients[i], cargv);
 	}
 	for (int i = 0; i < 2; i++) {
-		expect_line(&clients[i], "connected", "verdict", 5 * S, line, sizeof(line));
-		for (int k = 0; k < 3; k++)
-			expect_line(&clients[i], "pong", "verdict", 2 * S, line, sizeof(line));
+		expect_healthy(&clients[i], line, sizeof(line));
 		printf("%-7s server answers the poll client: %s\n", names[i], line);
 	}
 	for (int i = 0; i < 2; i++) {
@@ -794,53 +839,36 @@ START_TEST(uv_and_event_servers_convict_frozen_client)
 		ck_assert_int_eq(kill(clients[i].pid, SIGSTOP), 0);
 	}
 	for (int i = 0; i < 2; i++) {
-		liveness_time silent, at;
-		enum liveness_cause why;
+		char what[40];
 
-		expect_line(&servers[i], "verdict", NULL, 5 * S, line, sizeof(line));
-		why = cause_of(line);
-		silent = field(line, "silent_ms") * MS;
-		at = field(line, "at_ns");
-		printf("%-7s server, client SIGSTOP: cause %s after %.3f s, silent %.3f s; bound %.3f "
-		       "s (timeout + tick + margin)\n",
-		       names[i], liveness_cause_name(why), (at - stop_at[i]) / 1e9, silent / 1e9,
-		       bound / 1e9);
-		ck_assert_int_eq(why, LIVENESS_HEARTBEAT_TIMEOUT);
-		ck_assert_uint_ge(silent, 2000 * MS);
-		ck_assert_uint_le(silent, bound);
-		ck_assert_uint_le(at - stop_at[i], bound);
+		snprintf(what, sizeof(what), "%-7s server, client SIGSTOP", names[i]);
+		expect_hung_verdict(&servers[i], what, stop_at[i], 2000 * MS, bound);
 	}
 	fflush(stdout);
 }
 END_TEST
 
+/* A test case of the suite, with its timeout in seconds, whose children die with each test. */
+static TCase *example_case(Suite *s, const char *name, double timeout)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, timeout);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
 Suite *examples_suite(void)
 {
 	Suite *s = suite_create("examples");
-	TCase *redis = tcase_create("redis");
-	TCase *load = tcase_create("load");
-	TCase *clients = tcase_create("clients");
-	TCase *glue = tcase_create("uv-event");
+	TCase *glue;
 
-	tcase_add_checked_fixture(redis, setup, teardown);
-	tcase_add_test(redis, redis_hung_and_killed_server);
-	tcase_set_timeout(redis, 30);
-	suite_add_tcase(s, redis);
-
-	tcase_add_checked_fixture(load, setup, teardown);
-	tcase_add_test(load, epoll_server_under_load);
-	tcase_set_timeout(load, 90);
-	suite_add_tcase(s, load);
-
-	tcase_add_checked_fixture(clients, setup, teardown);
-	tcase_add_test(clients, select_and_poll_clients_reconnect);
-	tcase_set_timeout(clients, 40);
-	suite_add_tcase(s, clients);
-
-	tcase_add_checked_fixture(glue, setup, teardown);
+	tcase_add_test(example_case(s, "redis", 30), redis_hung_and_killed_server);
+	tcase_add_test(example_case(s, "load", 90), epoll_server_under_load);
+	tcase_add_test(example_case(s, "clients", 40), select_and_poll_clients_reconnect);
+	glue = example_case(s, "uv-event", 30);
 	tcase_add_test(glue, uv_and_event_clients_see_epoll_heartbeats);
 	tcase_add_test(glue, uv_and_event_servers_convict_frozen_client);
-	tcase_set_timeout(glue, 30);
-	suite_add_tcase(s, glue);
 	return s;
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Docs are tested like code (STYLE.md item 9). Fails when
+# The documentation is part of the interface, so it is tested like code. Fails when
 #  (a) a function declared in include/liveness.h has no man page man/NAME.3
 #      (a page, or a one-line ".so man3/X.3" stub whose target names it),
 #      or a man3 page documents no declared function;

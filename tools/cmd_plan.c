@@ -20,13 +20,20 @@ static const char plan_usage[] =
 	"and the same settings as sysctl lines, as the shim's environment and as C.\n"
 	"BUDGET is a duration such as 30s, 2m, 1h or 2500ms; the shortest is about 2.2 s.\n";
 
-/* A duration as C: "30 * LIVENESS_SEC", "2500 * LIVENESS_MSEC". */
+/*
+ * A duration as C, in the largest unit liveness.h names that keeps it
+ * whole: "30 * LIVENESS_SEC", "2500 * LIVENESS_MSEC", "7ULL".
+ */
 static const char *c_time(liveness_time t, char *buf, size_t len)
 {
-	if (t % LIVENESS_SEC == 0)
-		snprintf(buf, len, "%llu * LIVENESS_SEC", (unsigned long long)(t / LIVENESS_SEC));
-	else if (t % LIVENESS_MSEC == 0)
-		snprintf(buf, len, "%llu * LIVENESS_MSEC", (unsigned long long)(t / LIVENESS_MSEC));
+	liveness_time unit = lvt_duration_unit(t, LIVENESS_SEC, NULL);
+	const char *name = unit == LIVENESS_SEC    ? "LIVENESS_SEC"
+			   : unit == LIVENESS_MSEC ? "LIVENESS_MSEC"
+			   : unit == LIVENESS_USEC ? "LIVENESS_USEC"
+						   : NULL;
+
+	if (name)
+		snprintf(buf, len, "%llu * %s", (unsigned long long)(t / unit), name);
 	else
 		snprintf(buf, len, "%lluULL", (unsigned long long)t);
 	return buf;

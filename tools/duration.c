@@ -135,17 +135,25 @@ const char *lvt_fmt_sec(liveness_time t, char *buf, size_t len)
 	return buf;
 }
 
+liveness_time lvt_duration_unit(liveness_time t, liveness_time largest, const char **name)
+{
+	size_t i = sizeof(units) / sizeof(units[0]) - 1;
+
+	if (t == 0)
+		largest = LIVENESS_SEC; /* "0s" says it best */
+	/* units[0] is the nanosecond, which divides everything. */
+	while (i > 0 && (units[i].ns > largest || t % units[i].ns != 0))
+		i--;
+	if (name)
+		*name = units[i].name;
+	return units[i].ns;
+}
+
 const char *lvt_fmt_duration(liveness_time t, char *buf, size_t len)
 {
-	if (t % (3600 * LIVENESS_SEC) == 0 && t != 0)
-		snprintf(buf, len, "%lluh", (unsigned long long)(t / (3600 * LIVENESS_SEC)));
-	else if (t % (60 * LIVENESS_SEC) == 0 && t != 0)
-		snprintf(buf, len, "%llum", (unsigned long long)(t / (60 * LIVENESS_SEC)));
-	else if (t % LIVENESS_SEC == 0)
-		snprintf(buf, len, "%llus", (unsigned long long)(t / LIVENESS_SEC));
-	else if (t % LIVENESS_MSEC == 0)
-		snprintf(buf, len, "%llums", (unsigned long long)(t / LIVENESS_MSEC));
-	else
-		snprintf(buf, len, "%lluns", (unsigned long long)t);
+	const char *name;
+	liveness_time unit = lvt_duration_unit(t, 3600 * LIVENESS_SEC, &name);
+
+	snprintf(buf, len, "%llu%s", (unsigned long long)(t / unit), name);
 	return buf;
 }

@@ -30,7 +30,17 @@ int lvt_parse_uint(const char *s, unsigned long long max, unsigned long long *ou
  */
 const char *lvt_fmt_sec(liveness_time t, char *buf, size_t len);
 
-/* Format nanoseconds the way lvt_parse_duration() reads them back: "30s", "1500ms". */
+/*
+ * The largest unit of lvt_parse_duration()'s, at most largest nanoseconds,
+ * of which t is a whole number: its nanoseconds, and its name in *name (if
+ * name is not NULL). 0 is counted in seconds.
+ */
+liveness_time lvt_duration_unit(liveness_time t, liveness_time largest, const char **name);
+
+/*
+ * Format nanoseconds the way lvt_parse_duration() reads them back, in the
+ * largest unit up to hours that keeps them whole: "30s", "2m", "1500ms".
+ */
 const char *lvt_fmt_duration(liveness_time t, char *buf, size_t len);
 
 #endif
