@@ -1,7 +1,12 @@
-# liveness - plain Makefile. Targets: all check demo bench fuzz install uninstall clean deps.
+# liveness - plain Makefile. Targets: all check demo bench fuzz coverage mutate install
+# uninstall clean deps.
 # Variables: PREFIX LIBDIR INCLUDEDIR MANDIR BINDIR PKGCONFIGDIR DESTDIR, CFLAGS (yours),
 # V=1 (show commands), WERROR=1 (-Werror), SANITIZE=1 (ASan+UBSan, separate build dir),
-# BUILD=DIR (build there instead of build/ or build-san/).
+# BUILD=DIR (build there instead of build/ or build-san/). `make coverage` builds in
+# build-cov/ (BUILD-cov/) and has floors COVERAGE_LINES and COVERAGE_BRANCHES
+# (tests/coverage.mk); `make mutate` takes MUTATE_FILES, MUTATE_SAMPLE, MUTATE_SEED,
+# MUTATE_JOBS and MUTATE_REPORT (tests/mutate.mk). The runner writes TAP to the file
+# named by CK_TAP_LOG_FILE_NAME when that is set (tests/run.c).
 
 .DEFAULT_GOAL := all
 
@@ -48,8 +53,13 @@ SHARED := $(B)/libliveness.so.$(VERSION)
 SONAME := libliveness.so.$(SOMAJOR)
 
 TEST_SRCS := $(sort $(wildcard tests/check_*.c))
-TEST_SUPPORT := tests/run.c tests/util.c examples/netns.c
+TEST_SUPPORT := tests/run.c tests/util.c tests/wrap.c examples/netns.c
 TEST_BIN := $(B)/tests/check_liveness
+# The runner's calls to these, and the static library's, go through
+# tests/wrap.c, which passes them on unless a test arms a failure: failure
+# paths are reached from the tests, with no hook in the library.
+TEST_WRAPPED := socket setsockopt getsockopt fcntl calloc aligned_alloc fopen
+TEST_WRAP := $(TEST_WRAPPED:%=-Wl,--wrap=%)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
@@ -61,11 +71,14 @@ MAN_PAGES := $(sort $(wildcard man/*.1 man/*.3 man/*.7))
 # cannot resolve from the source tree (tests/docs.sh checks the stubs).
 MAN_SOURCES = $(shell grep -L '^\.so ' $(MAN_PAGES))
 
-# Fragments for the benchmark and fuzzers, the command and shim, and the
-# examples; included before the rules so their variables are set in time.
+# Fragments for the benchmark and fuzzers, the command and shim, the
+# examples, coverage and mutation testing; included before the rules so
+# their variables are set in time.
 -include bench/bench.mk
 -include tools/tools.mk
 -include examples/examples.mk
+-include tests/coverage.mk
+-include tests/mutate.mk
 
 .PHONY: all check demo bench fuzz install uninstall clean deps lint-man docs-check
 .SUFFIXES:
@@ -110,20 +123,24 @@ $(B)/tests/suites.h: $(TEST_SRCS) Makefile
 	$(Q)for f in $(TEST_SRCS); do n=$$(basename $$f .c); n=$${n#check_}; \
 		echo "SUITE($$n)"; done > $@
 
-$(TEST_BIN): $(TEST_SRCS) $(TEST_SUPPORT) tests/util.h examples/netns.h $(B)/tests/suites.h $(STATIC)
+$(TEST_BIN): $(TEST_SRCS) $(TEST_SUPPORT) tests/util.h tests/wrap.h examples/netns.h \
+		$(B)/tests/suites.h $(STATIC)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(CHECK_CFLAGS) -I$(B)/tests -Itests -Iexamples -o $@ \
-		$(TEST_SRCS) $(TEST_SUPPORT) $(STATIC) $(CHECK_LIBS) $(LDFLAGS)
+		$(TEST_SRCS) $(TEST_SUPPORT) $(STATIC) $(CHECK_LIBS) $(TEST_WRAP) $(LDFLAGS)
 
 deps:
 	@sh tools/deps.sh
 
 # The README's test command. Tests that need root and a network namespace
-# fail instead of skipping when LIVENESS_REQUIRE_NETNS=1 (CI sets it).
+# fail instead of skipping when LIVENESS_REQUIRE_NETNS=1 (CI sets it). Every
+# step is pointed at this build's directory, so a sanitized run tests only
+# sanitized programs (the shim excepted: see tools/tools.mk), and a run in
+# BUILD=DIR needs no other build.
 check: deps all $(TEST_BIN) lint-man
 	$(Q)LIVENESS_BUILD=$(B) sh tests/docs.sh
-	$(Q)LIVENESS_BUILD=$(B) sh tests/install.sh
-	$(Q)$(TEST_BIN)
+	$(Q)LIVENESS_BUILD=$(B) SANITIZE=$(SANITIZE) sh tests/install.sh
+	$(Q)LIVENESS_BUILD=$(B) $(TEST_BIN)
 
 lint-man:
 	$(call msg,LINT,man)
@@ -153,5 +170,5 @@ uninstall: uninstall-tools
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(filter %.7,$(MAN_PAGES))))
 
 clean:
-	rm -rf build build-san build-fuzz $(BUILD)
+	rm -rf build build-san build-fuzz build-cov $(BUILD) $(if $(BUILD),$(BUILD)-cov)
 

@@ -66,14 +66,20 @@ END_TEST
 
 START_TEST(cause_names_are_distinct)
 {
-	int a, b;
+	int a, b, n;
 
-	for (a = LIVENESS_ALIVE; a <= LIVENESS_LOCAL_ERROR; a++) {
-		ck_assert_str_ne(liveness_cause_name((enum liveness_cause)a), "unknown");
-		for (b = a + 1; b <= LIVENESS_LOCAL_ERROR; b++)
+	/*
+	 * The causes are numbered from 0 without a gap, and the first number
+	 * without a name ends them: a cause added after LIVENESS_LOCAL_ERROR is
+	 * checked too, without this test naming it.
+	 */
+	for (n = LIVENESS_ALIVE; strcmp(liveness_cause_name((enum liveness_cause)n), "unknown");)
+		ck_assert_int_lt(++n, 64);
+	ck_assert_int_gt(n, LIVENESS_LOCAL_ERROR);
+	for (a = LIVENESS_ALIVE; a < n; a++)
+		for (b = a + 1; b < n; b++)
 			ck_assert_str_ne(liveness_cause_name((enum liveness_cause)a),
 					 liveness_cause_name((enum liveness_cause)b));
-	}
 	ck_assert_str_eq(liveness_cause_name((enum liveness_cause)99), "unknown");
 	ck_assert_str_eq(liveness_cause_name(LIVENESS_KEEPALIVE_TIMEOUT), "keepalive-timeout");
 }

@@ -1,0 +1,206 @@
+/*
+ * Out of memory in the group (lib/group.c): liveness_group_init() and
+ * liveness_group_add() are its only calls that allocate. Each allocation is
+ * made to fail through tests/wrap.c; the call must return -ENOMEM, leave
+ * the group byte for byte as it was, and the group must go on working
+ * exactly like one that never ran short.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "liveness.h"
+#include "wrap.h"
+
+#define S LIVENESS_SEC
+#define MS LIVENESS_MSEC
+/* Enough members for the group's room to grow several times (by half, from 64 chunks). */
+#define MEMBERS 3000
+
+START_TEST(init_out_of_memory_changes_nothing)
+{
+	struct liveness_group g, before;
+	struct liveness_policy p;
+	struct liveness_hb hb;
+	enum liveness_event ev;
+	unsigned calls;
+	int r;
+
+	memset(&g, 0x5a, sizeof(g));
+	before = g;
+	wrap_fail(WRAP_CALLOC, 1, 1, ENOMEM);
+	r = liveness_group_init(&g, 100 * MS, 0);
+	calls = wrap_calls(WRAP_CALLOC);
+	wrap_reset();
+	ck_assert_int_eq(r, -ENOMEM);
+	ck_assert_uint_eq(calls, 1);
+	ck_assert_mem_eq(&g, &before, sizeof(g));
+
+	/* Memory back: the same call succeeds and the group works. */
+	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_policy_init(&p, 30 * S, 90 * S), 0);
+	memset(&hb, 0, sizeof(hb));
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+	ck_assert_uint_le(liveness_group_deadline(&g), 30 * S);
+	ck_assert_ptr_eq(liveness_group_step(&g, 30 * S, &ev, NULL), &hb);
+	ck_assert_int_eq(ev, LIVENESS_PING);
+	liveness_group_free(&g);
+	ck_assert_ptr_null(hb.pprev);
+}
+END_TEST
+
+/* One step's output, to compare two groups by. */
+struct rec {
+	size_t member;
+	enum liveness_event ev;
+	uint32_t seq;
+	liveness_time at;
+};
+
+/* Step g from now to until, every tick, recording what it returns in out (room for max). */
+static size_t run(struct liveness_group *g, struct liveness_hb *hbs, liveness_time until,
+		  struct rec *out, size_t max)
+{
+	size_t n = 0;
+	liveness_time now;
+
+	for (now = 0; now <= until; now += 100 * MS) {
+		struct liveness_hb *hb;
+		enum liveness_event ev;
+		uint32_t seq = 0;
+
+		while ((hb = liveness_group_step(g, now, &ev, &seq)) != NULL) {
+			ck_assert_uint_lt(n, max);
+			out[n++] = (struct rec){(size_t)(hb - hbs), ev, seq, now};
+		}
+	}
+	return n;
+}
+
+/*
+ * Fill g with the members, every one initialized anew, and when inject is
+ * set refuse memory to each add that asks for it once before letting it
+ * through. Returns how many adds were refused.
+ */
+static unsigned fill(struct liveness_group *g, struct liveness_hb *hbs,
+		     const struct liveness_policy *p, int inject)
+{
+	struct liveness_group before;
+	unsigned refused = 0, calls;
+	size_t i;
+	int r;
+
+	ck_assert_int_eq(liveness_group_init(g, 100 * MS, 0), 0);
+	for (i = 0; i < MEMBERS; i++) {
+		/* Spread over a second, so that members share and span slots. */
+		liveness_time at = (liveness_time)(i % 10) * 100 * MS;
+
+		ck_assert_int_eq(liveness_hb_init(&hbs[i], p, at), 0);
+		before = *g;
+		if (inject)
+			wrap_fail(WRAP_ALIGNED_ALLOC, 1, 1, ENOMEM);
+		r = liveness_group_add(g, &hbs[i]);
+		calls = wrap_calls(WRAP_ALIGNED_ALLOC);
+		wrap_reset();
+		if (!inject || calls == 0) {
+			ck_assert_int_eq(r, 0);
+			continue;
+		}
+		ck_assert_msg(r == -ENOMEM, "member %zu: %d", i, r);
+		ck_assert_mem_eq(g, &before, sizeof(*g));
+		ck_assert_ptr_null(hbs[i].pprev);
+		ck_assert_uint_eq(liveness_group_deadline(g), liveness_group_deadline(&before));
+		refused++;
+		ck_assert_int_eq(liveness_group_add(g, &hbs[i]), 0);
+	}
+	ck_assert_uint_eq(g->members, MEMBERS);
+	/* Remove every third member, then run until every member left is dead. */
+	for (i = 0; i < MEMBERS; i += 3)
+		liveness_group_remove(g, &hbs[i]);
+	return refused;
+}
+
+START_TEST(add_out_of_memory_changes_nothing)
+{
+	struct liveness_group g;
+	struct liveness_policy p;
+	struct liveness_hb *hbs = calloc(MEMBERS, sizeof(*hbs));
+	size_t i, n_got, n_want, max = (size_t)MEMBERS * 8;
+	struct rec *got = calloc(max, sizeof(*got)), *want = calloc(max, sizeof(*want));
+
+	ck_assert_ptr_nonnull(hbs);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_ptr_nonnull(want);
+	ck_assert_int_eq(liveness_policy_init(&p, 30 * S, 90 * S), 0);
+	/*
+	 * The same members (a ping's jitter depends on the member), first in a
+	 * group that never runs short, then in one refused memory at each
+	 * growth: the first member, then by half, 64, 128, 192, 288, ... chunks.
+	 */
+	ck_assert_uint_eq(fill(&g, hbs, &p, 0), 0);
+	n_want = run(&g, hbs, 100 * S, want, max);
+	liveness_group_free(&g);
+	ck_assert_uint_ge(fill(&g, hbs, &p, 1), 5);
+	n_got = run(&g, hbs, 100 * S, got, max);
+	ck_assert_uint_eq(n_got, n_want);
+	for (i = 0; i < n_got; i++)
+		ck_assert_msg(got[i].member == want[i].member && got[i].ev == want[i].ev &&
+				  got[i].seq == want[i].seq && got[i].at == want[i].at,
+			      "step %zu differs from the group that never ran short", i);
+	/* Pings, then a death for each member left, and then nothing. */
+	ck_assert_uint_gt(n_got, MEMBERS / 3 * 2);
+	ck_assert_uint_eq(g.members, 0);
+	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
+	for (i = 0; i < MEMBERS; i++)
+		ck_assert_ptr_null(hbs[i].pprev);
+	liveness_group_free(&g);
+	free(hbs);
+	free(got);
+	free(want);
+}
+END_TEST
+
+START_TEST(first_add_out_of_memory_leaves_group_empty)
+{
+	struct liveness_group g, before;
+	struct liveness_policy p;
+	struct liveness_hb hb;
+	enum liveness_event ev;
+	int r;
+
+	ck_assert_int_eq(liveness_policy_init(&p, 30 * S, 90 * S), 0);
+	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	memset(&hb, 0, sizeof(hb));
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	before = g;
+	wrap_fail(WRAP_ALIGNED_ALLOC, 1, 0, ENOMEM);
+	r = liveness_group_add(&g, &hb);
+	wrap_reset();
+	ck_assert_int_eq(r, -ENOMEM);
+	ck_assert_mem_eq(&g, &before, sizeof(g));
+	ck_assert_ptr_null(hb.pprev);
+	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
+	ck_assert_ptr_null(liveness_group_step(&g, 10 * S, &ev, NULL));
+	ck_assert_int_eq(ev, LIVENESS_NONE);
+	/* The hb is free to join once memory is back, and keeps its own schedule. */
+	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+	ck_assert_uint_le(liveness_group_deadline(&g), 30 * S);
+	ck_assert_ptr_eq(liveness_group_step(&g, 30 * S, &ev, NULL), &hb);
+	ck_assert_int_eq(ev, LIVENESS_PING);
+	liveness_group_free(&g);
+}
+END_TEST
+
+Suite *oom_suite(void)
+{
+	Suite *s = suite_create("oom");
+	TCase *tc = tcase_create("oom");
+
+	tcase_add_test(tc, init_out_of_memory_changes_nothing);
+	tcase_add_test(tc, add_out_of_memory_changes_nothing);
+	tcase_add_test(tc, first_add_out_of_memory_leaves_group_empty);
+	suite_add_tcase(s, tc);
+	return s;
+}
