@@ -23,7 +23,8 @@ bench: $(BENCH_BINS) $(TOOLS_ALL)
 # failed are kept in tests/fuzz-corpus/NAME and replayed first.
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
-FUZZ_B := build-fuzz
+# BUILD=DIR fuzzes in DIR/fuzz, so that builds side by side do not share one directory.
+FUZZ_B := $(if $(BUILD),$(BUILD)/fuzz,build-fuzz)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/%.c=$(FUZZ_B)/%)
 FUZZ_CFLAGS := $(BASE_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -147,7 +147,8 @@ enum liveness_cause {
 	LIVENESS_RETRANSMIT_TIMEOUT, /* our data stayed unacknowledged */
 	LIVENESS_HEARTBEAT_TIMEOUT,  /* peer kernel alive, application silent */
 	LIVENESS_FLOOD,              /* peer broke the ping rate limit */
-	LIVENESS_LOCAL_ERROR         /* our side failed: bad fd, no memory, ... */
+	LIVENESS_LOCAL_ERROR,        /* our side failed: bad fd, no memory, ... */
+	LIVENESS_VANISHED            /* heartbeat verdict, nothing acknowledged: host or path gone */
 };
 
 /*
@@ -155,9 +156,30 @@ enum liveness_cause {
  * recv, send or connect (io_result, with its errno io_errno), SO_ERROR and
  * TCP_INFO. Pass io_result 0 for end-of-file; pass io_result -1 and
  * io_errno 0 when poll reported POLLERR or POLLHUP without an I/O call.
- * Reading SO_ERROR clears the socket's pending error.
+ * Reading SO_ERROR clears the socket's pending error. EPIPE before the
+ * kernel closed the connection is our own shutdown: LIVENESS_LOCAL_ERROR.
+ * Once it is closed (TCP_CLOSE), an end of file, EPIPE or POLLHUP after an
+ * earlier call consumed the error is judged by the kernel's conditions for
+ * giving up, read with the socket's keepalive and user-timeout settings:
+ * the keepalive or retransmission timeout if they hold; otherwise closed
+ * (end of file), reset (EPIPE after a connection) or LIVENESS_LOCAL_ERROR
+ * (POLLHUP, or EPIPE on a socket that never connected). Never fails: bad
+ * input gives LIVENESS_LOCAL_ERROR. See liveness_diagnose(3).
  */
 LIVENESS_EXPORT enum liveness_cause liveness_diagnose(int fd, ssize_t io_result, int io_errno);
+
+/*
+ * After a heartbeat verdict (LIVENESS_DEAD) on fd's connection, which death
+ * it was: LIVENESS_HEARTBEAT_TIMEOUT when the peer's kernel still
+ * acknowledged what we sent (its application hung or stopped reading),
+ * LIVENESS_VANISHED when something we sent (a ping, a keepalive or window
+ * probe) went unacknowledged for at least a retransmission timeout (the
+ * peer's host or the path is gone); or, when the kernel had already ended
+ * the connection, its cause as liveness_diagnose(fd, -1, 0) gives it
+ * (which reads and clears SO_ERROR). Call it before closing fd.
+ * LIVENESS_LOCAL_ERROR for a bad fd.
+ */
+LIVENESS_EXPORT enum liveness_cause liveness_diagnose_heartbeat(int fd);
 
 /* A short lowercase name ("reset", "keepalive-timeout", ...); never NULL. */
 LIVENESS_EXPORT const char *liveness_cause_name(enum liveness_cause c);

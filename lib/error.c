@@ -79,6 +79,7 @@ LIVENESS_EXPORT const char *liveness_cause_name(enum liveness_cause c)
 	case LIVENESS_HEARTBEAT_TIMEOUT: return "heartbeat-timeout";
 	case LIVENESS_FLOOD: return "flood";
 	case LIVENESS_LOCAL_ERROR: return "local-error";
+	case LIVENESS_VANISHED: return "vanished";
 	}
 	return "unknown";
 }

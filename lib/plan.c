@@ -230,3 +230,14 @@ LIVENESS_EXPORT int liveness_tcp_plan(struct liveness_tcp *t, liveness_time budg
 	*t = p;
 	return 0;
 }
+
+/* For lib/diagnose.c, which judges whether a closed connection ran out of retransmissions. */
+int liveness__tcp_retries2(void)
+{
+	return read_retries2();
+}
+
+liveness_time liveness__retries_timeout(int retries)
+{
+	return retries_timeout(retries);
+}
