@@ -85,7 +85,7 @@ static int client_connect(const struct sockaddr_in *a, const struct liveness_tcp
 	if (fd < 0)
 		return -1;
 	if ((r = liveness_tcp_set(fd, plan)) != 0) {
-		*err = -r;
+		*err = r; /* negated: the library's */
 		close(fd);
 		return -1;
 	}
@@ -139,7 +139,7 @@ static enum liveness_cause client_run(struct client *c, const struct liveness_po
 		/* Time-driven work: a ping to send, or the verdict. */
 		while (why == LIVENESS_ALIVE &&
 		       (ev = liveness_hb_step(&c->hb, now, &seq)) != LIVENESS_NONE)
-			why = ev == LIVENESS_DEAD ? LIVENESS_HEARTBEAT_TIMEOUT
+			why = ev == LIVENESS_DEAD ? liveness_diagnose_heartbeat(c->fd)
 						  : client_ping(c, seq);
 	}
 	return why;
@@ -184,7 +184,7 @@ static int client_main(const char *prog, int argc, char **argv, struct client *c
 		c->fd = client_connect(&a.addr, &plan, &why, &err);
 		if (c->fd < 0) {
 			printf("connect failed cause=%s (%s)\n", liveness_cause_name(why),
-			       liveness_strerror(err));
+			       err < 0 ? liveness_strerror(err) : strerror(err));
 			wait = client_backoff(attempt++);
 			continue;
 		}

@@ -14,6 +14,9 @@
  *  - one log line per disconnect: peer, cause, time from the peer's last
  *    proof of life to our verdict; dead peers are closed with
  *    liveness_abort(), so no orphan socket keeps retransmitting;
+ *  - a reap list: a dropped connection becomes a tombstone that the rest
+ *    of the epoll_wait() batch skips, and is freed when the batch is done,
+ *    because an event later in the batch may still point at it;
  *  - the spare-descriptor trick, so that EMFILE sheds one client instead of
  *    spinning on a listening socket that stays readable.
  *
@@ -60,6 +63,7 @@ struct conn {
 	struct proto_rx rx;
 	unsigned char out[4 * PROTO_FRAME]; /* frames the socket did not take yet */
 	size_t out_len;
+	struct conn *next_dead; /* on the server's reap list once dropped */
 	char peer[INET_ADDRSTRLEN + 8];
 };
 _Static_assert(offsetof(struct conn, rx) + sizeof(struct proto_rx) <= 64,
@@ -67,6 +71,7 @@ _Static_assert(offsetof(struct conn, rx) + sizeof(struct proto_rx) <= 64,
 
 struct server {
 	int ep, listener, spare;
+	struct conn *dead; /* dropped this iteration, freed at its end */
 	struct liveness_group group;
 	struct liveness_policy policy;
 	unsigned long conns, accepted, pings, pongs;
@@ -74,7 +79,9 @@ struct server {
 
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "epoll: %s: %s\n", what, liveness_strerror(err));
+	/* A library result is a negated errno, a failed libc call leaves a positive one. */
+	fprintf(stderr, "epoll: %s: %s\n", what,
+		err < 0 ? liveness_strerror(err) : strerror(err));
 	exit(1);
 }
 
@@ -102,11 +109,21 @@ static int send_frame(struct conn *c, int type, uint32_t seq)
 	return w < 0 && errno != EAGAIN && errno != EINTR ? -1 : 0;
 }
 
-/* The one way out: log the verdict, leave the group, RST the socket. */
+/*
+ * The one way out: log the verdict, leave the group, RST the socket, and
+ * put the connection on the reap list. It is not freed here: writing to one
+ * connection (a ping from the group, say) can fail another that is still
+ * further on in this epoll_wait() batch, whose event points at it; freeing
+ * it now would make that event a use-after-free. A dropped connection is a
+ * tombstone (fd -1) that the rest of the batch skips, freed when the batch
+ * is done.
+ */
 static void drop(struct server *s, struct conn *c, enum liveness_cause cause, liveness_time now)
 {
 	int r;
 
+	if (c->fd < 0)
+		return; /* dropped already in this batch */
 	verdict_log("disconnect", c->peer, &c->hb, cause, now);
 	liveness_group_remove(&s->group, &c->hb);
 	/* An abortive close: a plain close() on a vanished peer leaves an orphan
@@ -116,8 +133,21 @@ static void drop(struct server *s, struct conn *c, enum liveness_cause cause, li
 		fprintf(stderr, "epoll: liveness_abort: %s\n", liveness_strerror(r));
 		close(c->fd);
 	}
+	c->fd = -1;
+	c->next_dead = s->dead;
+	s->dead = c;
 	s->conns--;
-	free(c);
+}
+
+/* End of the batch: no event refers to a dropped connection any more. */
+static void reap(struct server *s)
+{
+	while (s->dead != NULL) {
+		struct conn *c = s->dead;
+
+		s->dead = c->next_dead;
+		free(c);
+	}
 }
 
 /* Read what is there; handle every whole frame. */
@@ -125,9 +155,12 @@ static void on_readable(struct server *s, struct conn *c, liveness_time now)
 {
 	unsigned char buf[4096], f[PROTO_FRAME];
 	const unsigned char *p = buf;
-	ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
+	ssize_t r;
 	size_t n;
 
+	if (c->fd < 0)
+		return; /* dropped earlier in this batch: a tombstone */
+	r = recv(c->fd, buf, sizeof(buf), 0);
 	if (r <= 0) {
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -183,7 +216,7 @@ static void on_accept(struct server *s, liveness_time now)
 				continue;
 			}
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				fprintf(stderr, "epoll: accept: %s\n", liveness_strerror(errno));
+				fprintf(stderr, "epoll: accept: %s\n", strerror(errno));
 			return;
 		}
 		/* Aligned to a cache line, and zeroed, as liveness_hb_init() wants it. */
@@ -223,8 +256,8 @@ static void step_group(struct server *s, liveness_time now)
 			if (send_frame(c, PROTO_PING, seq) != 0)
 				drop(s, c, liveness_diagnose(c->fd, -1, errno), now);
 		} else {
-			/* Its kernel may still ACK: the application is what stopped. */
-			drop(s, c, LIVENESS_HEARTBEAT_TIMEOUT, now);
+			/* Hung (its kernel still ACKs our pings) or vanished (nothing does)? */
+			drop(s, c, liveness_diagnose_heartbeat(c->fd), now);
 		}
 	}
 }
@@ -328,6 +361,7 @@ int main(int argc, char **argv)
 				on_readable(&s, evs[i].data.ptr, now);
 		}
 		step_group(&s, now);
+		reap(&s);
 		if (now >= next_stats) {
 			printf("stats conns=%lu accepted=%lu pings=%lu pongs=%lu\n", s.conns,
 			       s.accepted, s.pings, s.pongs);

@@ -53,7 +53,9 @@ static struct liveness_tcp plan;
 
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "event: %s: %s\n", what, liveness_strerror(err));
+	/* A library result is a negated errno, a failed libc call leaves a positive one. */
+	fprintf(stderr, "event: %s: %s\n", what,
+		err < 0 ? liveness_strerror(err) : strerror(err));
 	exit(1);
 }
 
@@ -104,12 +106,18 @@ static enum liveness_cause send_frame(struct liveness_hb *hb, int type, uint32_t
 	return LIVENESS_ALIVE;
 }
 
+/* A proto_fd_fn. */
+static int fd_of(struct liveness_hb *hb)
+{
+	return liveness_container_of(hb, struct conn, hb)->fd;
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	(void)arg;
-	proto_step_group(&group, liveness_now(), send_frame, drop);
+	proto_step_group(&group, liveness_now(), send_frame, fd_of, drop);
 	fflush(stdout);
 	arm();
 }
@@ -199,7 +207,7 @@ int main(int argc, char **argv)
 		for (unsigned long i = 0; i < a.conns; i++) {
 			int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 			if (fd < 0 || (r = liveness_tcp_set(fd, &plan)) != 0)
-				die("socket", fd < 0 ? errno : -r);
+				die("socket", fd < 0 ? errno : r);
 			if (connect(fd, (struct sockaddr *)&a.addr, sizeof(a.addr)) != 0)
 				die("connect", errno);
 			start(fd, &a.addr);

@@ -53,7 +53,9 @@ static void on_usr1(int sig)
 
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "load: %s: %s\n", what, liveness_strerror(err));
+	/* A library result is a negated errno, a failed libc call leaves a positive one. */
+	fprintf(stderr, "load: %s: %s\n", what,
+		err < 0 ? liveness_strerror(err) : strerror(err));
 	exit(1);
 }
 
@@ -151,7 +153,7 @@ int main(int argc, char **argv)
 				getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen);
 				in_flight--;
 				if (err != 0) {
-					printf("connect failed: %s (%s)\n", liveness_strerror(err),
+					printf("connect failed: %s (%s)\n", strerror(err),
 					       liveness_cause_name(liveness_diagnose(c->fd, -1, err)));
 					fflush(stdout);
 					exit(1);

@@ -1,7 +1,7 @@
 /*
  * A private network namespace with loopback up, and nftables rules that
  * make a peer vanish: shared by the demo and the fault-injection tests.
- * Linux only; needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) and nft(8).
+ * Linux only; needs nft(8), and root or unprivileged user namespaces.
  */
 #ifndef LIVENESS_EXAMPLES_NETNS_H
 #define LIVENESS_EXAMPLES_NETNS_H
@@ -9,7 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Enter a new network namespace and bring lo up. 0, or -errno with a reason in why. */
+/*
+ * Enter a new network namespace and bring lo up: as root, directly;
+ * otherwise inside a new user namespace in which we are root (as unshare -rn
+ * does). 0, or -errno with a reason in why.
+ */
 int netns_enter(char *why, size_t len);
 /* Feed a ruleset to nft -f -. 0, or -1 if nft is missing or refused it. */
 int netns_nft(const char *ruleset);

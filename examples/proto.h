@@ -90,6 +90,9 @@ typedef enum liveness_cause proto_send_fn(struct liveness_hb *hb, int type, uint
 /* End the connection whose heartbeat is hb for cause: log it, leave the group, close. */
 typedef void proto_drop_fn(struct liveness_hb *hb, enum liveness_cause cause, liveness_time now);
 
+/* The socket of the connection whose heartbeat is hb. */
+typedef int proto_fd_fn(struct liveness_hb *hb);
+
 /*
  * The frames in p[0..n), which arrived at now from the peer called name, on
  * the connection whose heartbeat is hb (the caller has already passed the
@@ -127,18 +130,20 @@ static inline enum liveness_cause proto_input(struct liveness_hb *hb, struct pro
 
 /*
  * Everything group g wants done at now: a PING to each member whose turn
- * it is, through ping, and each verdict, through drop. A member whose ping
+ * it is, through ping, and each verdict, diagnosed on the socket fd_of
+ * gives, through drop. A member whose ping
  * cannot be sent is dropped with the cause of that failure.
  */
 static inline void proto_step_group(struct liveness_group *g, liveness_time now,
-				    proto_send_fn *ping, proto_drop_fn *drop)
+				    proto_send_fn *ping, proto_fd_fn *fd_of, proto_drop_fn *drop)
 {
 	struct liveness_hb *hb;
 	enum liveness_event ev;
 	uint32_t seq;
 
 	while ((hb = liveness_group_step(g, now, &ev, &seq)) != NULL) {
-		enum liveness_cause why = ev == LIVENESS_DEAD ? LIVENESS_HEARTBEAT_TIMEOUT
+		/* A verdict: hung (its kernel still ACKs) or vanished (nothing does)? */
+		enum liveness_cause why = ev == LIVENESS_DEAD ? liveness_diagnose_heartbeat(fd_of(hb))
 							      : ping(hb, PROTO_PING, seq);
 		if (why != LIVENESS_ALIVE)
 			drop(hb, why, now);

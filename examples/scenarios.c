@@ -315,7 +315,8 @@ static int heartbeat(int fd, const struct liveness_policy *pol, liveness_time he
 		}
 		while ((due = liveness_group_step(&g, now, &ev, NULL)) != NULL) {
 			if (ev == LIVENESS_DEAD) {
-				*cause = LIVENESS_HEARTBEAT_TIMEOUT;
+				/* Hung (its kernel still ACKs) or vanished (nothing does)? */
+				*cause = liveness_diagnose_heartbeat(fd);
 				*took = now - last_proof;
 				r = 0;
 				goto out;
@@ -350,6 +351,17 @@ static void stop_reading(int fd, pid_t pid)
 		;
 }
 
+/* The peer's host vanishes: every packet to and from its port is dropped. */
+static void vanish_host(int fd, pid_t pid)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	(void)pid;
+	if (getpeername(fd, (struct sockaddr *)&a, &len) == 0)
+		netns_drop_port(ntohs(a.sin_port));
+}
+
 static int hung_or_stuck(void (*hurt)(int, pid_t), enum liveness_cause *cause,
 			 liveness_time *took, liveness_time *bound)
 {
@@ -376,12 +388,22 @@ static int peer_stuck(enum liveness_cause *cause, liveness_time *took, liveness_
 	return hung_or_stuck(stop_reading, cause, took, bound);
 }
 
+static int host_gone(enum liveness_cause *cause, liveness_time *took, liveness_time *bound)
+{
+	int r = hung_or_stuck(vanish_host, cause, took, bound);
+
+	netns_undrop();
+	return r;
+}
+
 static void seconds(char *buf, size_t len, liveness_time t)
 {
 	if (t == LIVENESS_NEVER)
 		snprintf(buf, len, "never");
 	else if (t == 0)
 		snprintf(buf, len, "1 RTT");
+	else if (t < LIVENESS_SEC)
+		snprintf(buf, len, "%.3f ms", t / 1e6); /* a loopback round trip: microseconds */
 	else
 		snprintf(buf, len, "%.3f s", t / 1e9);
 }
@@ -401,6 +423,7 @@ int main(int argc, char **argv)
 		{"ICMP host unreachable, data in flight", stock_busy, 1, unreachable},
 		{"peer application hung (SIGSTOP)", "never: its kernel ACKs", 1, peer_hung},
 		{"peer stopped reading (zero window)", "never: probes answered", 1, peer_stuck},
+		{"peer host vanished, heartbeat first", stock_idle, 1, host_gone},
 	};
 
 	if (argc > 1)
@@ -454,7 +477,9 @@ int main(int argc, char **argv)
 	       "(heartbeat rows) to the verdict. Kernel bounds are liveness_tcp_bound(); heartbeat\n"
 	       "bounds are the policy's timeout + one %.0f ms group tick + %.0f ms for poll() to wake.\n"
 	       "The hung peer's socket keeps a planned keepalive too: it sees nothing, because\n"
-	       "the peer's kernel answers the probes for its hung application.\n",
+	       "the peer's kernel answers the probes for its hung application. After a heartbeat\n"
+	       "verdict, liveness_diagnose_heartbeat() tells a hung peer (its kernel ACKs our\n"
+	       "pings) from a vanished one (nothing ACKs them).\n",
 	       RESOLUTION / 1e6, WAKEUP / 1e6);
 	if (!have_netns)
 		printf("\n%s: rows needing a private network namespace were skipped; run as root.\n", why);

@@ -52,7 +52,9 @@ static unsigned long wanted, connected;
 
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "uv: %s: %s\n", what, liveness_strerror(err));
+	/* A library result is a negated errno, a failed libc call leaves a positive one. */
+	fprintf(stderr, "uv: %s: %s\n", what,
+		err < 0 ? liveness_strerror(err) : strerror(err));
 	exit(1);
 }
 
@@ -74,6 +76,15 @@ static void arm(void)
 static void on_closed(uv_handle_t *h)
 {
 	free(h); /* the struct conn */
+}
+
+/* A proto_fd_fn: libuv keeps the descriptor. */
+static int fd_of(struct liveness_hb *hb)
+{
+	uv_os_fd_t fd = -1;
+
+	uv_fileno((uv_handle_t *)&liveness_container_of(hb, struct conn, hb)->tcp, &fd);
+	return fd;
 }
 
 /* A proto_drop_fn: the verdict logged and carried out. */
@@ -117,7 +128,7 @@ static enum liveness_cause send_frame(struct liveness_hb *hb, int type, uint32_t
 static void on_timer(uv_timer_t *t)
 {
 	(void)t;
-	proto_step_group(&group, liveness_now(), send_frame, drop);
+	proto_step_group(&group, liveness_now(), send_frame, fd_of, drop);
 	fflush(stdout);
 	arm();
 }
