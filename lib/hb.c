@@ -206,15 +206,16 @@ enum liveness_event liveness__hb_step(struct liveness_hb *hb, liveness_time now,
 		 * ours. No verdict now: ping, and give the peer the usual time
 		 * to answer, timeout - interval but at least retry, by crediting
 		 * proof as if the ping had been on time. Saturating both ways:
-		 * a clock near its epoch credits no earlier than 0, one near
-		 * LIVENESS_NEVER no later than now.
+		 * a clock near its epoch credits no earlier than 0.
 		 */
 		wait = hb_timeout(hb, p) - p->interval;
 		if (wait < p->retry)
 			wait = p->retry;
+		/*
+		 * wait <= timeout (retry <= interval <= timeout), so the credit
+		 * is never after now, even when now + wait saturates.
+		 */
 		credit = sat_sub(sat_add(now, wait), hb_timeout(hb, p));
-		if (credit > now)
-			credit = now;
 		hb->proof = max_time(hb->proof, credit);
 		hb_ping(hb, now, seq);
 		ev = LIVENESS_PING;

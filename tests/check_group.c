@@ -716,6 +716,30 @@ START_TEST(stall_edge_is_retry_after_the_tick)
 }
 END_TEST
 
+/* Members of one group keep their own policies: silent, each dies on its own timeout. */
+START_TEST(mixed_policies_die_on_their_own_timeouts)
+{
+	struct liveness_policy fast = exact(1 * S, 3 * S, 500 * MS), slow = exact(5 * S, 15 * S, S);
+	struct liveness_group g;
+	struct liveness_hb a = {0}, b = {0}, *got;
+	enum liveness_event ev;
+	liveness_time now, dead_a = 0, dead_b = 0;
+
+	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_hb_init(&a, &fast, 0), 0);
+	ck_assert_int_eq(liveness_hb_init(&b, &slow, 0), 0);
+	ck_assert_int_eq(liveness_group_add(&g, &a), 0);
+	ck_assert_int_eq(liveness_group_add(&g, &b), 0);
+	while ((now = liveness_group_deadline(&g)) != LIVENESS_NEVER)
+		while ((got = liveness_group_step(&g, now, &ev, NULL)) != NULL)
+			if (ev == LIVENESS_DEAD)
+				*(got == &a ? &dead_a : &dead_b) = now;
+	ck_assert_uint_eq(dead_a, 3 * S);
+	ck_assert_uint_eq(dead_b, 15 * S);
+	liveness_group_free(&g);
+}
+END_TEST
+
 /* An hb whose deadline passed before it joined is due at once: the due list. */
 START_TEST(overdue_member_is_stepped_at_once)
 {
@@ -1093,6 +1117,7 @@ Suite *group_suite(void)
 	tcase_add_test(tc, late_loop_many_policies);
 	tcase_add_test(tc, stall_edge_is_retry_after_the_tick);
 	tcase_add_test(tc, overdue_member_is_stepped_at_once);
+	tcase_add_test(tc, mixed_policies_die_on_their_own_timeouts);
 	tcase_add_test(tc, reinit_of_a_member_is_refused);
 	tcase_add_test(tc, two_groups_misuse);
 	tcase_set_timeout(tc, 60);

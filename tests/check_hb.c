@@ -475,6 +475,83 @@ START_TEST(flood_guard)
 }
 END_TEST
 
+/*
+ * Edges the rules draw, one nanosecond either side: the policy's own
+ * clamps, the smallest valid policy, a proof one nanosecond newer, RTT
+ * samples one microsecond apart and beyond 32 bits, the flood guard on its
+ * 65.536 us grid, and the stall credit when timeout - interval < retry.
+ */
+START_TEST(edges_of_the_rules)
+{
+	struct liveness_policy p, rt;
+	struct liveness_hb hb = {0};
+	const liveness_time grid = 65536, t0 = 1000 * grid;
+	uint32_t seq;
+	int pings;
+
+	/* retry: (timeout - interval) / 3, kept within [interval / 4, interval]. */
+	ck_assert_int_eq(liveness_policy_init(&p, 100 * S, 170 * S), 0);
+	ck_assert_uint_eq(p.retry, 25 * S); /* 23.3 s raised to a quarter */
+	ck_assert_int_eq(liveness_policy_init(&p, 100 * S, 190 * S), 0);
+	ck_assert_uint_eq(p.retry, 30 * S);
+	ck_assert_int_eq(liveness_policy_init(&p, 10, 43), 0);
+	ck_assert_uint_eq(p.retry, 10); /* 11 lowered to the interval */
+	/* The smallest valid policy: one nanosecond of everything. */
+	ck_assert_int_eq(liveness_policy_init(&p, 1, 1), 0);
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	ck_assert_uint_eq(liveness_hb_deadline(&hb), 1);
+	/* A proof one nanosecond newer moves the deadline one nanosecond. */
+	p = exact(30 * S, 90 * S, 20 * S);
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 5 * S), 0);
+	liveness_hb_rx(&hb, 5 * S + 1);
+	ck_assert_uint_eq(liveness_hb_deadline(&hb), 35 * S + 1);
+
+	/* RTT samples 1 us apart: RTTVAR (3 x 500 + 1) / 4, no wrap-around. */
+	p = exact(S, 2 * S, 500 * MS);
+	p.flags = LIVENESS_RTT_TIMEOUT;
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	ck_assert_int_eq(liveness_hb_step(&hb, S, &seq), LIVENESS_PING);
+	liveness_hb_pong(&hb, seq, S + 1000 * LIVENESS_USEC);
+	ck_assert_int_eq(liveness_hb_step(&hb, 2001 * MS + S, &seq), LIVENESS_PING);
+	liveness_hb_pong(&hb, seq, 2001 * MS + S + 999 * LIVENESS_USEC);
+	/* SRTT 999 us (rounded down), RTTVAR 375 us: 3 x 2499 us < 2 s, the policy's. */
+	ck_assert_uint_eq(liveness_hb_rtt(&hb), 999 * LIVENESS_USEC);
+	ck_assert_uint_eq(run_to_death(&hb, &pings), 3001 * MS + 999 * LIVENESS_USEC + 2 * S);
+	/* An answer after more than 2^32 us (71.6 min) is kept at 2^32 - 1 us. */
+	p = exact(3 * 3600 * S, 4 * 3600 * S, 3 * 3600 * S);
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	ck_assert_int_eq(liveness_hb_step(&hb, 3 * 3600 * S, &seq), LIVENESS_PING);
+	liveness_hb_pong(&hb, seq, 3 * 3600 * S + ((liveness_time)1 << 32) * LIVENESS_USEC);
+	ck_assert_uint_eq(liveness_hb_rtt(&hb), (liveness_time)UINT32_MAX * LIVENESS_USEC);
+
+	/* The flood guard on its grid: a second ping at the very same time is a strike, */
+	p = exact(30 * S, 90 * S, 20 * S);
+	p.peer_min_interval = 10 * grid;
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	ck_assert_int_eq(liveness_hb_peer_ping(&hb, t0), 1);
+	ck_assert_int_eq(liveness_hb_peer_ping(&hb, t0), 0);
+	/* one exactly min after is answered, under ROUND_TRIP too, which it leaves alone; */
+	rt = p;
+	rt.flags = LIVENESS_ROUND_TRIP;
+	ck_assert_int_eq(liveness_hb_init(&hb, &rt, 0), 0);
+	ck_assert_int_eq(liveness_hb_peer_ping(&hb, t0), 1);
+	ck_assert_int_eq(liveness_hb_peer_ping(&hb, t0 + 10 * grid), 1);
+	liveness_hb_rx(&hb, t0 + 11 * grid); /* chatter is still no proof */
+	ck_assert_uint_eq(liveness_hb_deadline(&hb), 30 * S);
+	/* a guard of 1 ns still strikes two pings at one instant. */
+	p.peer_min_interval = 1;
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	ck_assert_int_eq(liveness_hb_peer_ping(&hb, t0), 1);
+	ck_assert_int_eq(liveness_hb_peer_ping(&hb, t0), 0);
+
+	/* A stall under timeout - interval (2 s) < retry (5 s): the peer gets retry. */
+	p = exact(10 * S, 12 * S, 5 * S);
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	ck_assert_int_eq(liveness_hb_step(&hb, 100 * S, &seq), LIVENESS_PING);
+	ck_assert_uint_eq(run_to_death(&hb, &pings), 105 * S);
+}
+END_TEST
+
 START_TEST(clock_backwards)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
@@ -645,6 +722,7 @@ Suite *hb_suite(void)
 	tcase_add_test(tc, rtt_timeout_flag);
 	tcase_add_test(tc, stall_pings_before_verdict);
 	tcase_add_test(tc, stall_near_the_epoch);
+	tcase_add_test(tc, edges_of_the_rules);
 	tcase_add_test(tc, flood_guard);
 	tcase_add_test(tc, clock_backwards);
 	tcase_add_test(tc, times_near_never_saturate);
