@@ -664,6 +664,83 @@ START_TEST(a_bad_variable_is_reported_and_changes_nothing)
 }
 END_TEST
 
+/* How often needle occurs in hay. */
+static int occurrences(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * Mistakes that once passed in silence, each now one clear line on stderr
+ * from a program that makes no socket at all: a misspelt variable, the shim
+ * preloaded with no setting, and LIVENESS_DEBUG=0, which turned reports on.
+ */
+START_TEST(mistakes_in_the_environment_get_one_line_each)
+{
+	static const struct {
+		const char *env[3];
+		const char *line; /* expected once; NULL: stderr stays empty */
+		int lines;        /* of the shim, in all */
+	} cases[] = {
+	    /* The typo, and then no setting at all: two lines. */
+	    {{"LIVENESS_BUDGT=30s"}, "LIVENESS_BUDGT is not a variable the shim reads: did you "
+				     "mean LIVENESS_BUDGET?", 2},
+	    {{"LIVENESS_USER_TIMOUT=5000", "LIVENESS_BUDGET=30s"},
+	     "LIVENESS_USER_TIMOUT is not a variable the shim reads: did you mean "
+	     "LIVENESS_USER_TIMEOUT?", 1},
+	    {{NULL}, "no LIVENESS_BUDGET, LIVENESS_KEEPALIVE or LIVENESS_USER_TIMEOUT is set; the "
+		     "shim does nothing", 1},
+	    {{"LIVENESS_DEBUG=1"}, "no LIVENESS_BUDGET, LIVENESS_KEEPALIVE or "
+				   "LIVENESS_USER_TIMEOUT is set", 1},
+	    {{"LIVENESS_DEBUG=0", "LIVENESS_BUDGET=30s"}, NULL, 0},
+	    {{"LIVENESS_DEBUG=maybe", "LIVENESS_BUDGET=30s"}, "LIVENESS_DEBUG=maybe: want 1 or 0", 1},
+	    {{"LIVENESS_DEBUG=yes", "LIVENESS_BUDGET=30s"}, "at most keepalive 15:3:4", 1},
+	    /* Another LIVENESS_ name, far from the shim's (a test suite's own): nothing. */
+	    {{"LIVENESS_REQUIRE_NETNS=1", "LIVENESS_BUDGET=30s"}, NULL, 0},
+	};
+	char preload[4200];
+	char *argv[] = {"true", NULL};
+
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", tool("libliveness-preload.so"));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* Our own LIVENESS_* variables (CI sets some) replaced by the case's. */
+		char *env[8] = {preload, "LIVENESS_BUDGET=", "LIVENESS_DEBUG=",
+				"LIVENESS_REQUIRE_NETNS=", NULL};
+		struct sp_result r;
+		int k = 4;
+
+		for (int j = 0; j < 3 && cases[i].env[j]; j++) {
+			const char *e = cases[i].env[j];
+			size_t name = strcspn(e, "=") + 1;
+			int at = 1;
+
+			while (at < k && strncmp(env[at], e, name) != 0)
+				at++;
+			env[at] = (char *)e; /* replaces our blank of that name, or is added */
+			if (at == k)
+				k++;
+		}
+		env[k] = NULL;
+		sp_run(argv, env, 10 * LIVENESS_SEC, &r);
+		ck_assert_int_eq(r.status, 0);
+		if (cases[i].line == NULL) {
+			ck_assert_msg(r.err[0] == '\0', "case %zu: unexpected '%s'", i, r.err);
+		} else {
+			ck_assert_msg(occurrences(r.err, cases[i].line) == 1 &&
+					      occurrences(r.err, "liveness-preload[") ==
+						      cases[i].lines,
+				      "case %zu: want one line with '%s', got '%s'", i,
+				      cases[i].line, r.err);
+		}
+		sp_free(&r);
+	}
+}
+END_TEST
+
 static void copy_file(const char *from, const char *to, mode_t mode)
 {
 	char buf[65536];
@@ -1106,6 +1183,7 @@ Suite *shim_suite(void)
 	tcase_add_test(tc, socat_gets_explicit_settings_on_connect);
 	tcase_add_test(tc, only_tcp_sockets_change_and_errno_is_kept);
 	tcase_add_test(tc, a_bad_variable_is_reported_and_changes_nothing);
+	tcase_add_test(tc, mistakes_in_the_environment_get_one_line_each);
 	tcase_add_test(tc, setuid_programs_are_left_alone);
 	suite_add_tcase(s, tc);
 	return s;

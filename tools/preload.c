@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -249,6 +250,90 @@ static void describe(char *buf, size_t len, const struct liveness_tcp *t, int ke
 	snprintf(buf, len, "%s, %s", ka, ut);
 }
 
+/* The variables the shim reads; any other LIVENESS_* close to one of them is a typo. */
+static const char *const known[] = {"LIVENESS_BUDGET", "LIVENESS_KEEPALIVE",
+				    "LIVENESS_USER_TIMEOUT", "LIVENESS_DEBUG"};
+
+/* Levenshtein distance of a and b, capped: only "at most 2" matters. */
+static unsigned distance(const char *a, size_t na, const char *b)
+{
+	unsigned row[64], prev, tmp;
+	size_t nb = strlen(b), i, j;
+
+	if (na >= sizeof(row) / sizeof(row[0]) || nb >= sizeof(row) / sizeof(row[0]))
+		return 99;
+	for (j = 0; j <= nb; j++)
+		row[j] = (unsigned)j;
+	for (i = 1; i <= na; i++) {
+		prev = row[0];
+		row[0] = (unsigned)i;
+		for (j = 1; j <= nb; j++) {
+			unsigned best = prev + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[nb];
+}
+
+/*
+ * A misspelt variable (LIVENESS_BUDGT=30s) leaves the operator unprotected
+ * unawares: one line for each LIVENESS_* name within two edits of one the
+ * shim reads. Other LIVENESS_* names (a test suite's own) pass in silence.
+ */
+static void report_misspelt(void)
+{
+	extern char **environ;
+
+	for (char **e = environ; e && *e; e++) {
+		size_t n = strcspn(*e, "=");
+		unsigned k;
+
+		if (strncmp(*e, "LIVENESS_", 9) != 0)
+			continue;
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (strlen(known[k]) == n && strncmp(*e, known[k], n) == 0)
+				break;
+		if (k < sizeof(known) / sizeof(known[0]))
+			continue;
+		for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (distance(*e, n, known[k]) <= 2) {
+				say("%.*s is not a variable the shim reads: did you mean %s?\n",
+				    (int)n, *e, known[k]);
+				break;
+			}
+	}
+}
+
+/*
+ * LIVENESS_DEBUG: 1, yes, true or on turn the reports on; 0, no, false, off
+ * or empty leave them off (LIVENESS_DEBUG=0 once turned them on). Anything
+ * else is reported and taken as off.
+ */
+static int debug_wanted(const char *v)
+{
+	static const char *const on[] = {"1", "yes", "true", "on"};
+	static const char *const off[] = {"0", "no", "false", "off", ""};
+	unsigned k;
+
+	if (!v)
+		return 0;
+	for (k = 0; k < sizeof(on) / sizeof(on[0]); k++)
+		if (strcasecmp(v, on[k]) == 0)
+			return 1;
+	for (k = 0; k < sizeof(off) / sizeof(off[0]); k++)
+		if (strcasecmp(v, off[k]) == 0)
+			return 0;
+	say("LIVENESS_DEBUG=%s: want 1 or 0; reports stay off\n", v);
+	return 0;
+}
+
 static void init(void)
 {
 	char why[300], desc[160];
@@ -261,13 +346,18 @@ static void init(void)
 	real_setsockopt = (setsockopt_fn)dlsym(RTLD_NEXT, "setsockopt");
 	/* A setuid program must not be steered by its caller's environment. */
 	if (getauxval(AT_SECURE) == 0) {
-		debug = getenv("LIVENESS_DEBUG") && *getenv("LIVENESS_DEBUG");
+		debug = debug_wanted(getenv("LIVENESS_DEBUG"));
+		report_misspelt();
 		r = lvt_settings_parse(&conf, getenv("LIVENESS_BUDGET"), getenv("LIVENESS_KEEPALIVE"),
 				       getenv("LIVENESS_USER_TIMEOUT"), why, sizeof(why));
 		if (r < 0) {
 			/* A mistyped variable would leave the operator unprotected unawares. */
 			say("%s; the shim does nothing\n", why);
-		} else if (r > 0) {
+		} else if (r == 0) {
+			/* Preloaded with nothing to do: as likely a mistake as a typo. */
+			say("no LIVENESS_BUDGET, LIVENESS_KEEPALIVE or LIVENESS_USER_TIMEOUT is set; "
+			    "the shim does nothing\n");
+		} else {
 			active = 1;
 			if (debug) {
 				struct liveness_tcp plan, any = {0, 1, 1, 1, 0, -1};
