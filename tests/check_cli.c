@@ -1,17 +1,22 @@
 /*
  * The liveness command (tools/liveness.c), run as built: what `plan` and
- * `doctor` print, `run`'s environment and exit status, a one-line error and
- * exit status 2 for every kind of bad input, --help for each command, and
- * liveness(7)'s recipes, whose quoted output must still be what the
- * commands print. The binary comes from $LIVENESS_BUILD (default build).
+ * `doctor` print, as text and as JSON (parsed here, every number held to
+ * the library's own functions called in the test), `run`'s environment and
+ * exit status, a one-line error and exit status 2 for every kind of bad
+ * input, --help and --version, the shim it finds, and liveness(7)'s
+ * recipes, whose quoted output must still be what the commands print. The
+ * binary comes from $LIVENESS_BUILD (default build).
  */
 #include <check.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../tools/duration.h"
 #include "child.h"
 #include "liveness.h"
 #include "util.h"
@@ -27,21 +32,36 @@ static char *liveness(void)
 	return path;
 }
 
-/* Run liveness with up to 15 arguments (NULL-terminated). */
-static void lv(struct sp_result *r, const char *first, ...)
+/* Run liveness with up to 15 arguments (NULL-terminated) and extra environment env. */
+static void lv_va(struct sp_result *r, char *const env[], const char *first, va_list ap)
 {
 	char *argv[16];
 	int n = 0;
-	va_list ap;
 	const char *a;
 
 	argv[n++] = liveness();
-	va_start(ap, first);
 	for (a = first; a && n < 15; a = va_arg(ap, const char *))
 		argv[n++] = (char *)a;
-	va_end(ap);
 	argv[n] = NULL;
-	sp_run(argv, NULL, RUN_TIMEOUT, r);
+	sp_run(argv, env, RUN_TIMEOUT, r);
+}
+
+static void lv(struct sp_result *r, const char *first, ...)
+{
+	va_list ap;
+
+	va_start(ap, first);
+	lv_va(r, NULL, first, ap);
+	va_end(ap);
+}
+
+static void lv_env(struct sp_result *r, char *const env[], const char *first, ...)
+{
+	va_list ap;
+
+	va_start(ap, first);
+	lv_va(r, env, first, ap);
+	va_end(ap);
 }
 
 /* s with runs of blanks made one space and no blanks at either end, in place. */
@@ -147,14 +167,17 @@ START_TEST(plan_prints_what_the_library_plans)
 }
 END_TEST
 
-/* Exit status 2, nothing on stdout, exactly one line on stderr containing needle. */
-static void refused(const char *needle, const char *a, const char *b, const char *c,
-		    const char *d, const char *e)
+/*
+ * Under the extra environment env: exit status 2, nothing on stdout,
+ * exactly one line on stderr containing needle.
+ */
+static void refused_env(char *const env[], const char *needle, const char *a, const char *b,
+			const char *c, const char *d, const char *e)
 {
 	struct sp_result r;
 	char *nl;
 
-	lv(&r, a, b, c, d, e, NULL);
+	lv_env(&r, env, a, b, c, d, e, NULL);
 	ck_assert_msg(r.status == 2, "liveness %s %s %s: status %d, want 2 (stderr: %s)", a ? a : "",
 		      b ? b : "", c ? c : "", r.status, r.err);
 	ck_assert_msg(r.out[0] == '\0', "liveness %s %s: printed on stdout: %s", a ? a : "",
@@ -164,6 +187,12 @@ static void refused(const char *needle, const char *a, const char *b, const char
 		      "want one line 'liveness: ...', got '%s'", r.err);
 	ck_assert_msg(strstr(r.err, needle), "error '%s' lacks '%s'", r.err, needle);
 	sp_free(&r);
+}
+
+static void refused(const char *needle, const char *a, const char *b, const char *c,
+		    const char *d, const char *e)
+{
+	refused_env(NULL, needle, a, b, c, d, e);
 }
 
 START_TEST(a_budget_too_short_is_refused_with_the_reason)
@@ -205,21 +234,1018 @@ START_TEST(bad_input_is_one_line_and_exit_2)
 }
 END_TEST
 
+/*
+ * Mistakes users made that once passed or were misnamed: a negative
+ * duration is named as such (not an "unknown option"), `--` ends plan's
+ * options, and an option given twice is refused instead of the last one
+ * silently winning, in every command.
+ */
+START_TEST(mistakes_are_named)
+{
+	struct sp_result a, b;
+
+	refused("budget '-5s': not a duration: a duration cannot be negative", "plan", "-5s", NULL,
+		NULL, NULL);
+	refused("budget '-5s': not a duration: a duration cannot be negative", "plan", "--", "-5s",
+		NULL, NULL);
+	refused("not a duration: a duration cannot be negative", "run", "--budget", "-5s", "--",
+		"true");
+	refused("not a duration: a duration cannot be negative", "doctor", "--budget=-.5s", NULL,
+		NULL, NULL);
+	refused("run: --budget given twice, '3s' and '5s': give it once", "run", "--budget", "3s",
+		"--budget", "5s");
+	refused("plan: --budget given twice, '3s' and '5s'", "plan", "--budget", "3s",
+		"--budget=5s", NULL);
+	refused("doctor: --budget given twice, '3s' and '5s'", "doctor", "--budget", "3s",
+		"--budget", "5s");
+	refused("doctor: --connections given twice", "doctor", "--connections", "5",
+		"--connections", "6");
+	refused("run: --keepalive given twice", "run", "--keepalive", "1:1:1", "--keepalive",
+		"2:2:2");
+	refused("plan: --user-timeout given twice", "plan", "--user-timeout", "1",
+		"--user-timeout", "2");
+	refused("one budget only, got '3s' and '5s'", "plan", "--budget", "3s", "5s", NULL);
+	refused("give it alone", "plan", "30s", "--keepalive", "1:1:1", NULL);
+	refused("--json and --systemd", "plan", "30s", "--json", "--systemd", NULL);
+	refused("plan: --keepalive: keepalive '1:2'", "plan", "--keepalive", "1:2", NULL, NULL);
+	refused("plan: --user-timeout: user timeout '5s'", "plan", "--user-timeout", "5s", NULL,
+		NULL);
+	refused("unknown option '--bogus'", "plan", "--bogus", "30s", NULL, NULL);
+	refused("plan: --budget needs a value", "plan", "--budget", NULL, NULL, NULL);
+
+	/* After `--` a budget is a budget, and the plan is the same. */
+	lv(&a, "plan", "--", "30s", NULL);
+	lv(&b, "plan", "30s", NULL);
+	ck_assert_msg(a.status == 0, "plan -- 30s: status %d, %s", a.status, a.err);
+	ck_assert_str_eq(a.out, b.out);
+	sp_free(&a);
+	lv(&a, "plan", "--budget", "30s", NULL);
+	ck_assert_int_eq(a.status, 0);
+	ck_assert_str_eq(a.out, b.out);
+	sp_free(&a);
+	sp_free(&b);
+}
+END_TEST
+
+/* A budget of days reads as days, with the seconds after them. */
+START_TEST(long_durations_are_readable)
+{
+	struct sp_result r;
+
+	lv(&r, "plan", "24d", NULL);
+	ck_assert_int_eq(r.status, 0);
+	ASSERT_LINE(r.out, "plan for a budget of 24 d (2073600 s): a silent peer is declared dead "
+			   "within it, idle or busy");
+	sp_free(&r);
+	lv(&r, "doctor", "--no-measure", "--budget", "2h30m", NULL);
+	ck_assert_msg(strstr(r.out, "budget 2 h 30 min (9000 s)\n"), "%s", r.out);
+	sp_free(&r);
+}
+END_TEST
+
+/* The whole of a file, NUL-terminated; free it. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	long n;
+
+	ck_assert_msg(f, "%s not found (run the tests from the source tree)", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* "--no-measure" as mdoc writes it after .Fl: "Fl \-no\-measure". */
+static void mdoc_flag(const char *opt, char *buf, size_t len)
+{
+	size_t o = (size_t)snprintf(buf, len, "Fl ");
+
+	for (opt++; *opt && o + 3 < len; opt++) {
+		if (*opt == '-')
+			buf[o++] = '\\';
+		buf[o++] = *opt;
+	}
+	buf[o] = '\0';
+}
+
+/*
+ * Each command's --help, and the top-level one; every option a command's
+ * usage names is in the top-level usage too, and in liveness(1).
+ */
 START_TEST(help_for_each_command)
 {
 	static const char *const cmds[][2] = {
 		{"--help", NULL}, {"plan", "--help"}, {"doctor", "--help"}, {"run", "--help"}};
-	struct sp_result r;
+	struct sp_result r, top;
+	char *man = slurp("man/liveness.1");
 	size_t i;
 
+	lv(&top, "--help", NULL);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *p;
+
 		lv(&r, cmds[i][0], cmds[i][1], NULL);
 		ck_assert_msg(r.status == 0, "%s %s: status %d", cmds[i][0], cmds[i][1] ? cmds[i][1] : "",
 			      r.status);
 		ck_assert_msg(strncmp(r.out, "usage: liveness", 15) == 0, "%s", r.out);
 		ck_assert_str_eq(r.err, "");
+		for (p = r.out; (p = strstr(p, "--")) != NULL;) {
+			char opt[64], flag[80];
+			size_t n = 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+
+			snprintf(opt, sizeof(opt), "%.*s", (int)n, p);
+			p += n;
+			if (n == 2)
+				continue; /* "--" itself */
+			ck_assert_msg(strstr(top.out, opt),
+				      "liveness --help lacks %s, which '%s %s' "
+				      "names:\n%s",
+				      opt, cmds[i][0], cmds[i][1] ? cmds[i][1] : "", top.out);
+			mdoc_flag(opt, flag, sizeof(flag));
+			ck_assert_msg(strstr(man, flag), "liveness(1) lacks '%s'", flag);
+		}
 		sp_free(&r);
 	}
+	ck_assert_msg(strstr(top.out, "--no-measure") && strstr(top.out, "--force") &&
+			      strstr(top.out, "--version"),
+		      "%s", top.out);
+	sp_free(&top);
+	free(man);
+}
+END_TEST
+
+/* --version and -V print the version of liveness.h. */
+START_TEST(version_is_the_headers)
+{
+	static const char *const opts[] = {"--version", "-V"};
+	struct sp_result r;
+	char want[64];
+	size_t i;
+
+	snprintf(want, sizeof(want), "liveness %d.%d.%d\n", LIVENESS_VERSION_MAJOR,
+		 LIVENESS_VERSION_MINOR, LIVENESS_VERSION_PATCH);
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		lv(&r, opts[i], NULL);
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_str_eq(r.out, want);
+		ck_assert_str_eq(r.err, "");
+		sp_free(&r);
+	}
+}
+END_TEST
+
+/*
+ * A strict JSON reader for the commands' --json, so that the tests hold
+ * the output to the grammar (RFC 8259) and to the library, not to the
+ * writer's own idea of it. Every value is kept with its path: "budget_ns",
+ * "heartbeat.timeout_ns", "memory.caches[0].name".
+ */
+struct jv {
+	char path[96];
+	char type; /* 'n' number, 's' string, 'b' true or false, 'z' null, 'o' object, 'a' array */
+	char text[256];
+};
+
+struct jdoc {
+	struct jv v[256];
+	int n;
+};
+
+static const char *j_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+static struct jv *j_add(struct jdoc *d, const char *path, char type)
+{
+	struct jv *v;
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		ck_assert_msg(strcmp(d->v[i].path, path) != 0, "JSON: key %s twice", path);
+	ck_assert_int_lt(d->n, (int)(sizeof(d->v) / sizeof(d->v[0])));
+	v = &d->v[d->n++];
+	snprintf(v->path, sizeof(v->path), "%s", path);
+	v->type = type;
+	v->text[0] = '\0';
+	return v;
+}
+
+/* A string at p (at its opening quote), decoded into out; returns what follows. */
+static const char *j_string(const char *p, char *out, size_t len)
+{
+	size_t o = 0;
+
+	ck_assert_msg(*p == '"', "JSON: a string expected at '%.20s'", p);
+	for (p++; *p != '"'; p++) {
+		char c = *p;
+
+		ck_assert_msg((unsigned char)c >= 0x20, "JSON: a control character in a string");
+		if (c == '\\') {
+			const char *esc = strchr("\"\\/bfnrtu", *++p);
+
+			ck_assert_msg(*p && esc, "JSON: bad escape \\%c", *p);
+			c = *p == 'b'	? '\b'
+			    : *p == 'f' ? '\f'
+			    : *p == 'n' ? '\n'
+			    : *p == 'r' ? '\r'
+			    : *p == 't' ? '\t'
+					: *p;
+			if (*p == 'u') {
+				ck_assert_msg(isxdigit((unsigned char)p[1]) &&
+						  isxdigit((unsigned char)p[2]) &&
+						  isxdigit((unsigned char)p[3]) &&
+						  isxdigit((unsigned char)p[4]),
+					      "JSON: bad \\u escape");
+				c = '?'; /* no test looks inside one */
+				p += 4;
+			}
+		}
+		if (o + 1 < len)
+			out[o++] = c;
+	}
+	out[o] = '\0';
+	return p + 1;
+}
+
+static const char *j_value(struct jdoc *d, const char *path, const char *p, int depth)
+{
+	char key[64], sub[96];
+	struct jv *v;
+	int i = 0;
+
+	ck_assert_msg(depth < 16, "JSON nested too deep");
+	p = j_ws(p);
+	if (*p == '{' || *p == '[') {
+		char close = *p == '{' ? '}' : ']';
+
+		v = j_add(d, path, *p == '{' ? 'o' : 'a');
+		p = j_ws(p + 1);
+		if (*p == close)
+			return p + 1;
+		for (;; i++) {
+			if (close == '}') {
+				p = j_string(j_ws(p), key, sizeof(key));
+				p = j_ws(p);
+				ck_assert_msg(*p == ':', "JSON: ':' expected after \"%s\"", key);
+				p++;
+				snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key);
+			} else {
+				snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+			}
+			p = j_ws(j_value(d, sub, p, depth + 1));
+			if (*p == close)
+				return p + 1;
+			ck_assert_msg(*p == ',', "JSON: ',' or '%c' expected at '%.20s'", close, p);
+			p++;
+		}
+	}
+	if (*p == '"') {
+		v = j_add(d, path, 's');
+		return j_string(p, v->text, sizeof(v->text));
+	}
+	if (*p == '-' || isdigit((unsigned char)*p)) {
+		const char *start = p;
+
+		v = j_add(d, path, 'n');
+		p += *p == '-';
+		ck_assert_msg(isdigit((unsigned char)*p), "JSON: bad number at %s", path);
+		if (*p == '0')
+			p++;
+		else
+			p += strspn(p, "0123456789");
+		if (*p == '.') {
+			ck_assert_msg(isdigit((unsigned char)p[1]), "JSON: bad fraction at %s",
+				      path);
+			p += 1 + strspn(p + 1, "0123456789");
+		}
+		if (*p == 'e' || *p == 'E') {
+			p += 1 + (p[1] == '+' || p[1] == '-');
+			ck_assert_msg(isdigit((unsigned char)*p), "JSON: bad exponent at %s", path);
+			p += strspn(p, "0123456789");
+		}
+		snprintf(v->text, sizeof(v->text), "%.*s", (int)(p - start), start);
+		return p;
+	}
+	if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0) {
+		v = j_add(d, path, *p == 't' ? 'b' : 'z');
+		snprintf(v->text, sizeof(v->text), "%.4s", p);
+		return p + 4;
+	}
+	ck_assert_msg(strncmp(p, "false", 5) == 0, "JSON: no value at %s: '%.20s'", path, p);
+	v = j_add(d, path, 'b');
+	snprintf(v->text, sizeof(v->text), "false");
+	return p + 5;
+}
+
+/* text must be exactly one JSON object (and a newline): nothing else on stdout. */
+static void j_parse(const char *text, struct jdoc *d)
+{
+	const char *p = j_ws(text);
+
+	d->n = 0;
+	ck_assert_msg(*p == '{', "not one JSON object:\n%s", text);
+	p = j_ws(j_value(d, "", p, 0));
+	ck_assert_msg(*p == '\0', "text after the JSON object: '%.40s'", p);
+}
+
+static struct jv *j_get(struct jdoc *d, const char *path)
+{
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].path, path) == 0)
+			return &d->v[i];
+	return NULL;
+}
+
+static struct jv *j_must(struct jdoc *d, const char *path, char type)
+{
+	struct jv *v = j_get(d, path);
+
+	ck_assert_msg(v, "JSON: no %s", path);
+	ck_assert_msg(v->type == type, "JSON: %s is '%c', want '%c'", path, v->type, type);
+	return v;
+}
+
+/* An integer, as every number of the commands' JSON is. */
+static unsigned long long j_u64(struct jdoc *d, const char *path)
+{
+	struct jv *v = j_must(d, path, 'n');
+
+	ck_assert_msg(v->text[strspn(v->text, "0123456789")] == '\0',
+		      "JSON: %s = %s is not a whole number", path, v->text);
+	return strtoull(v->text, NULL, 10);
+}
+
+/* Nanoseconds, with null for LIVENESS_NEVER. */
+static liveness_time j_ns(struct jdoc *d, const char *path)
+{
+	struct jv *v = j_get(d, path);
+
+	ck_assert_msg(v, "JSON: no %s", path);
+	return v->type == 'z' ? LIVENESS_NEVER : j_u64(d, path);
+}
+
+static int j_bool(struct jdoc *d, const char *path)
+{
+	return strcmp(j_must(d, path, 'b')->text, "true") == 0;
+}
+
+static const char *j_str(struct jdoc *d, const char *path)
+{
+	return j_must(d, path, 's')->text;
+}
+
+/* Where the subsection or section that starts at list ends: the next .Ss or .Sh. */
+static const char *list_end(const char *list)
+{
+	const char *ss = strstr(list + 1, "\n.Ss "), *sh = strstr(list + 1, "\n.Sh ");
+
+	return !ss ? sh : !sh ? ss : ss < sh ? ss : sh;
+}
+
+/*
+ * Every key of the output is in liveness(1)'s list for the command (the
+ * lines ".It Li PATH Pq TYPE" after the marker), with the type the output
+ * has; array indices are written "[]" there. Returns how many it checked.
+ */
+static int j_documented(struct jdoc *d, const char *man, const char *marker)
+{
+	const char *list = strstr(man, marker), *end;
+	int i;
+
+	ck_assert_msg(list, "liveness(1) has no '%s'", marker);
+	end = list_end(list);
+	for (i = 0; i < d->n; i++) {
+		static const char *const types[] = {"n number", "s string", "b boolean", "z null",
+						    "o object", "a array"};
+		char path[128], item[160], *o = path;
+		const char *p, *line, *t = NULL;
+		size_t k;
+
+		if (!d->v[i].path[0])
+			continue;
+		for (p = d->v[i].path; *p; p++) {
+			*o++ = *p;
+			if (*p == '[')
+				p += strspn(p + 1, "0123456789");
+		}
+		*o = '\0';
+		snprintf(item, sizeof(item), "\n.It Li %s Pq ", path);
+		line = strstr(list, item);
+		ck_assert_msg(line && (!end || line < end),
+			      "liveness(1) does not list %s under '%s'", path, marker);
+		line += strlen(item);
+		for (k = 0; k < sizeof(types) / sizeof(types[0]); k++)
+			if (types[k][0] == d->v[i].type)
+				t = types[k] + 2;
+		ck_assert_msg(t && strstr(line, t) && strstr(line, t) < strchr(line, '\n'),
+			      "liveness(1): %s is %s here, which its entry does not say", path, t);
+	}
+	return d->n;
+}
+
+/* The plan's socket options and bounds in the JSON are the library's for t. */
+static void j_settings_are(struct jdoc *d, const struct liveness_tcp *t)
+{
+	ck_assert_int_eq(j_bool(d, "keepalive"), t->keepalive);
+	ck_assert_uint_eq(j_u64(d, "idle_s"), (unsigned)t->idle);
+	ck_assert_uint_eq(j_u64(d, "interval_s"), (unsigned)t->interval);
+	ck_assert_uint_eq(j_u64(d, "count"), (unsigned)t->count);
+	ck_assert_uint_eq(j_u64(d, "user_timeout_ms"), t->user_timeout);
+	ck_assert_uint_eq(j_ns(d, "bound_idle_nominal_ns"),
+			  liveness_tcp_bound(t, LIVENESS_IDLE | LIVENESS_NOMINAL));
+	ck_assert_uint_eq(j_ns(d, "bound_idle_ns"), liveness_tcp_bound(t, LIVENESS_IDLE));
+	ck_assert_uint_eq(j_ns(d, "bound_busy_nominal_ns"),
+			  liveness_tcp_bound(t, LIVENESS_BUSY | LIVENESS_NOMINAL));
+	ck_assert_uint_eq(j_ns(d, "bound_busy_ns"), liveness_tcp_bound(t, LIVENESS_BUSY));
+}
+
+/*
+ * A peer silent from proof on, under policy p in a group of this
+ * resolution, stepped by a loop that wakes exactly at the group's
+ * deadlines: when the first ping goes out and when the verdict comes.
+ */
+static void silent_peer(const struct liveness_policy *p, liveness_time resolution,
+			liveness_time start, liveness_time proof, liveness_time *first_ping,
+			liveness_time *verdict)
+{
+	struct liveness_group g;
+	struct liveness_hb hb;
+	liveness_time now = start;
+	int steps;
+
+	memset(&hb, 0, sizeof(hb));
+	*first_ping = *verdict = LIVENESS_NEVER;
+	ck_assert_int_eq(liveness_hb_init(&hb, p, start), 0);
+	ck_assert_int_eq(liveness_group_init(&g, resolution, start), 0);
+	/* liveness_group_add() refuses a policy whose retry is shorter than the resolution. */
+	ck_assert_msg(liveness_group_add(&g, &hb) == 0, "retry %llu ns < resolution %llu ns",
+		      (unsigned long long)p->retry, (unsigned long long)resolution);
+	liveness_hb_rx(&hb, proof);
+	for (steps = 0; steps < 1000 && *verdict == LIVENESS_NEVER; steps++) {
+		enum liveness_event ev;
+		struct liveness_hb *m;
+
+		now = liveness_group_deadline(&g);
+		ck_assert_uint_ne(now, LIVENESS_NEVER);
+		while ((m = liveness_group_step(&g, now, &ev, NULL))) {
+			if (ev == LIVENESS_PING && *first_ping == LIVENESS_NEVER)
+				*first_ping = now;
+			if (ev == LIVENESS_DEAD)
+				*verdict = now;
+		}
+	}
+	liveness_group_free(&g);
+	ck_assert_msg(*verdict != LIVENESS_NEVER, "no verdict after %d steps", steps);
+}
+
+/*
+ * The heartbeat plan suggests, for budgets from the shortest to the
+ * longest: its timeout no longer than the plan's user timeout (a ping keeps
+ * the connection busy, so the user timeout runs from the first unanswered
+ * ping and a longer heartbeat timeout would never decide), the retry
+ * liveness_policy_init() gives, a resolution liveness_group_add() accepts,
+ * and a verdict, in a real group with a silent peer, within the budget and
+ * before the user timeout started by the first ping could end the
+ * connection. The socket settings and bounds are the library's.
+ */
+START_TEST(heartbeat_decides_within_the_budget)
+{
+	static const char *const budgets[] = {
+		"2180ms", "2181ms", "2200ms", "2500ms", "2999ms", "3s", "3700ms", "4s", "5s", "7s",
+		"9999ms", "10s", "13s", "15s", "17s", "20s", "25s", "30s", "33333ms", "45s", "50s",
+		"1m", "90s", "2m", "150s", "4m", "5m", "7m", "10m", "17m", "30m", "1h", "2h", "7h",
+		"1d", "3d", "10d", "24d", "24d20h"};
+	size_t i;
+
+	for (i = 0; i < sizeof(budgets) / sizeof(budgets[0]); i++) {
+		struct liveness_policy p;
+		struct liveness_tcp t;
+		struct sp_result r;
+		struct jdoc d;
+		liveness_time budget, interval, timeout, retry, resolution, ping, verdict, u, proof;
+		const char *why = NULL;
+
+		ck_assert_msg(lvt_parse_duration(budgets[i], &budget, &why) == 0, "%s", budgets[i]);
+		ck_assert_int_eq(liveness_tcp_plan(&t, budget), 0);
+		lv(&r, "plan", budgets[i], "--json", NULL);
+		ck_assert_msg(r.status == 0, "plan %s --json: %d %s", budgets[i], r.status, r.err);
+		ck_assert_str_eq(r.err, "");
+		j_parse(r.out, &d);
+		ck_assert_str_eq(j_str(&d, "command"), "plan");
+		ck_assert_uint_eq(j_u64(&d, "budget_ns"), budget);
+		j_settings_are(&d, &t);
+
+		interval = j_u64(&d, "heartbeat.interval_ns");
+		timeout = j_u64(&d, "heartbeat.timeout_ns");
+		retry = j_u64(&d, "heartbeat.retry_ns");
+		resolution = j_u64(&d, "heartbeat.resolution_ns");
+		u = (liveness_time)t.user_timeout * LIVENESS_MSEC;
+		ck_assert_msg(timeout <= u, "%s: heartbeat timeout %llu ns > user timeout %u ms",
+			      budgets[i], (unsigned long long)timeout, t.user_timeout);
+		ck_assert_int_eq(liveness_policy_init(&p, interval, timeout), 0);
+		ck_assert_uint_eq(retry, p.retry);
+		ck_assert_uint_eq(j_u64(&d, "heartbeat.verdict_within_ns"), timeout + resolution);
+		ck_assert_msg(timeout + resolution <= budget, "%s: timeout + resolution > budget",
+			      budgets[i]);
+
+		/* From a connection's start, and after bytes that moved its proof off the grid. */
+		silent_peer(&p, resolution, 1000 * LIVENESS_SEC, 1000 * LIVENESS_SEC, &ping,
+			    &verdict);
+		ck_assert_msg(verdict - 1000 * LIVENESS_SEC <= budget && verdict <= ping + u,
+			      "%s: verdict %llu ns after the proof, %llu ns after the first ping",
+			      budgets[i], (unsigned long long)(verdict - 1000 * LIVENESS_SEC),
+			      (unsigned long long)(verdict - ping));
+		proof = 1000 * LIVENESS_SEC + interval / 7 + 12345;
+		silent_peer(&p, resolution, 1000 * LIVENESS_SEC, proof, &ping, &verdict);
+		ck_assert_msg(verdict - proof <= budget && verdict <= ping + u,
+			      "%s: verdict %llu ns after a later proof, %llu ns after the first ping",
+			      budgets[i], (unsigned long long)(verdict - proof),
+			      (unsigned long long)(verdict - ping));
+		sp_free(&r);
+	}
+}
+END_TEST
+
+/* The text says the same as the JSON, and what retry and the resolution mean. */
+START_TEST(heartbeat_lines_explain_themselves)
+{
+	struct sp_result r, j;
+	struct jdoc d;
+	char a[32], b[32];
+
+	lv(&j, "plan", "20s", "--json", NULL);
+	j_parse(j.out, &d);
+	lv(&r, "plan", "20s", NULL);
+	ck_assert_int_eq(r.status, 0);
+	ASSERT_LINE(r.out, "interval %s ping after this long without a sign of life",
+		    lvt_fmt_sec(j_u64(&d, "heartbeat.interval_ns"), a, sizeof(a)));
+	ASSERT_LINE(r.out, "timeout %s dead after this long without one; at most the user timeout",
+		    lvt_fmt_sec(j_u64(&d, "heartbeat.timeout_ns"), a, sizeof(a)));
+	ASSERT_LINE(r.out, "retry %s ping again this often while a ping goes unanswered",
+		    lvt_fmt_sec(j_u64(&d, "heartbeat.retry_ns"), a, sizeof(a)));
+	ASSERT_LINE(r.out, "group resolution %s the group's tick: a verdict comes up to one tick "
+			   "late",
+		    lvt_fmt_sec(j_u64(&d, "heartbeat.resolution_ns"), a, sizeof(a)));
+	ASSERT_LINE(r.out,
+		    "dead within timeout + resolution = %s, plus however late the loop wakes",
+		    lvt_fmt_sec(j_u64(&d, "heartbeat.verdict_within_ns"), b, sizeof(b)));
+	ck_assert_msg(strstr(r.out, "the socket options remain the\n  backstop") ||
+			      strstr(r.out, "the socket options remain the backstop"),
+		      "%s", r.out);
+	sp_free(&r);
+	sp_free(&j);
+}
+END_TEST
+
+/* The worst-case lines of a plan's text, against the library's bounds for t. */
+static void text_bounds_are(const char *out, const struct liveness_tcp *t)
+{
+	char a[32], b[32];
+
+	ASSERT_LINE(
+	    out, "idle: probes unanswered %s %s",
+	    lvt_fmt_sec(liveness_tcp_bound(t, LIVENESS_IDLE | LIVENESS_NOMINAL), a, sizeof(a)),
+	    lvt_fmt_sec(liveness_tcp_bound(t, LIVENESS_IDLE), b, sizeof(b)));
+	ASSERT_LINE(
+	    out, "busy: data unacknowledged %s %s",
+	    lvt_fmt_sec(liveness_tcp_bound(t, LIVENESS_BUSY | LIVENESS_NOMINAL), a, sizeof(a)),
+	    lvt_fmt_sec(liveness_tcp_bound(t, LIVENESS_BUSY), b, sizeof(b)));
+}
+
+/*
+ * Settings chosen by hand get their worst cases like a budget does; without
+ * a user timeout a busy connection waits for tcp_retries2 (935 s with the
+ * default 15), and without keepalive an idle one is never ended.
+ */
+START_TEST(explicit_settings_get_bounds)
+{
+	struct liveness_tcp t = {1, 20, 5, 3, 35000, -1}, sys;
+	struct sp_result r;
+	struct jdoc d;
+	char a[32], b[32];
+
+	lv(&r, "plan", "--keepalive", "20:5:3", "--user-timeout", "35000", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ASSERT_LINE(r.out, "settings given: --keepalive 20:5:3 --user-timeout 35000");
+	ASSERT_LINE(r.out, "TCP_KEEPIDLE 20 s");
+	ASSERT_LINE(r.out, "TCP_USER_TIMEOUT 35000 ms");
+	ASSERT_LINE(r.out, "LIVENESS_KEEPALIVE=20:5:3");
+	ASSERT_LINE(r.out, "LIVENESS_USER_TIMEOUT=35000");
+	text_bounds_are(r.out, &t);
+	sp_free(&r);
+
+	lv(&r, "plan", "--keepalive", "20:5:3", "--user-timeout", "35000", "--json", NULL);
+	j_parse(r.out, &d);
+	j_settings_are(&d, &t);
+	ck_assert_ptr_nonnull(j_must(&d, "budget_ns", 'z'));
+	ck_assert_ptr_nonnull(j_must(&d, "heartbeat", 'z'));
+	ck_assert_str_eq(j_str(&d, "environment.LIVENESS_KEEPALIVE"), "20:5:3");
+	ck_assert_str_eq(j_str(&d, "environment.LIVENESS_USER_TIMEOUT"), "35000");
+	ck_assert_ptr_null(j_get(&d, "environment.LIVENESS_BUDGET"));
+	sp_free(&r);
+
+	/* No user timeout: tcp_retries2 decides a busy connection, as liveness_tcp_bound() reads
+	 * it. */
+	t.user_timeout = 0;
+	lv(&r, "plan", "--keepalive", "20:5:3", "--user-timeout", "0", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	text_bounds_are(r.out, &t);
+	ASSERT_LINE(
+	    r.out,
+	    "no TCP_USER_TIMEOUT: a busy connection ends when net.ipv4.tcp_retries2 "
+	    "runs out, after %s (%s worst)",
+	    lvt_fmt_sec(liveness_tcp_bound(&t, LIVENESS_BUSY | LIVENESS_NOMINAL), a, sizeof(a)),
+	    lvt_fmt_sec(liveness_tcp_bound(&t, LIVENESS_BUSY), b, sizeof(b)));
+	sp_free(&r);
+
+	/* Keepalive alone: the user timeout of a new socket, none. */
+	lv(&r, "plan", "--keepalive", "20:5:3", "--json", NULL);
+	j_parse(r.out, &d);
+	j_settings_are(&d, &t);
+	ck_assert_ptr_null(j_get(&d, "environment.LIVENESS_USER_TIMEOUT"));
+	sp_free(&r);
+
+	/* A user timeout alone: keepalive as a new socket here has it, off. */
+	ck_assert_int_eq(liveness_tcp_system(&sys), 0);
+	sys.user_timeout = 5000;
+	lv(&r, "plan", "--user-timeout", "5000", "--json", NULL);
+	j_parse(r.out, &d);
+	j_settings_are(&d, &sys);
+	ck_assert_uint_eq(j_ns(&d, "bound_idle_ns"), LIVENESS_NEVER);
+	sp_free(&r);
+	lv(&r, "plan", "--user-timeout", "5000", NULL);
+	ASSERT_LINE(r.out, "keepalive off: an idle connection to a vanished peer is never ended");
+	text_bounds_are(r.out, &sys);
+	sp_free(&r);
+}
+END_TEST
+
+/* In a fresh namespace tcp_retries2 is the kernel's 15: a busy connection takes about 935 s. */
+START_TEST(no_user_timeout_is_935_seconds_busy)
+{
+	struct sp_result r;
+
+	if (!tu_netns("liveness plan --user-timeout 0 in a fresh namespace"))
+		return;
+	lv(&r, "plan", "--keepalive", "20:5:3", "--user-timeout", "0", NULL);
+	ASSERT_LINE(r.out, "busy: data unacknowledged 935.04 s 1016.06 s");
+	sp_free(&r);
+}
+END_TEST
+
+/*
+ * The JSON of plan: every key documented in liveness(1) with its type,
+ * and every key documented there printed by a budget or by explicit
+ * settings.
+ */
+START_TEST(plan_json_is_documented)
+{
+	struct sp_result r;
+	struct jdoc d;
+	char *man = slurp("man/liveness.1"), *p;
+	char seen[8192] = "";
+	const char *marker = ".Ss JSON output of plan";
+
+	lv(&r, "plan", "30s", "--json", NULL);
+	j_parse(r.out, &d);
+	j_documented(&d, man, marker);
+	for (int i = 0; i < d.n; i++)
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), " %s ", d.v[i].path);
+	sp_free(&r);
+	lv(&r, "plan", "--keepalive", "1:1:1", "--user-timeout", "9", "--json", NULL);
+	j_parse(r.out, &d);
+	j_documented(&d, man, marker);
+	for (int i = 0; i < d.n; i++)
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), " %s ", d.v[i].path);
+	sp_free(&r);
+	/* The converse: each documented key of plan's list was printed. */
+	p = strstr(man, marker);
+	for (const char *end = list_end(p); (p = strstr(p, "\n.It Li ")) && (!end || p < end);
+	     p++) {
+		char key[100], want[110];
+
+		ck_assert_int_eq(sscanf(p, "\n.It Li %99s", key), 1);
+		snprintf(want, sizeof(want), " %s ", key);
+		ck_assert_msg(strstr(seen, want),
+			      "liveness(1) documents %s, which plan never printed", key);
+	}
+	free(man);
+}
+END_TEST
+
+/*
+ * doctor --json in a fresh namespace: one object, every number held to the
+ * library (the plan, the bounds of this namespace's defaults), the exit
+ * status 1 exactly when an item is marked "change", every key documented.
+ */
+START_TEST(doctor_json_holds_the_library_values)
+{
+	static const char *const items[] = {"keepalive",   "retransmissions", "open_files",
+					    "ports",       "conntrack",       "memory",
+					    "keepalive_traffic"};
+	struct liveness_tcp plan, sys;
+	struct sp_result r;
+	struct jdoc d;
+	char *man = slurp("man/liveness.1");
+	unsigned long long changes = 0;
+	size_t i;
+
+	if (!tu_netns("liveness doctor --json in a fresh namespace")) {
+		free(man);
+		return;
+	}
+	ck_assert_int_eq(liveness_tcp_plan(&plan, 300 * LIVENESS_SEC), 0);
+	ck_assert_int_eq(liveness_tcp_system(&sys), 0);
+	lv(&r, "doctor", "--json", "--connections", "1000000", "--budget", "5m", NULL);
+	ck_assert_str_eq(r.err, "");
+	j_parse(r.out, &d);
+	j_documented(&d, man, ".Ss JSON output of doctor");
+	ck_assert_str_eq(j_str(&d, "command"), "doctor");
+	ck_assert_uint_eq(j_u64(&d, "connections"), 1000000);
+	ck_assert_uint_eq(j_u64(&d, "budget_ns"), 300 * LIVENESS_SEC);
+	ck_assert_uint_eq(j_u64(&d, "plan.idle_s"), (unsigned)plan.idle);
+	ck_assert_uint_eq(j_u64(&d, "plan.interval_s"), (unsigned)plan.interval);
+	ck_assert_uint_eq(j_u64(&d, "plan.count"), (unsigned)plan.count);
+	ck_assert_uint_eq(j_u64(&d, "plan.user_timeout_ms"), plan.user_timeout);
+	ck_assert_uint_eq(j_u64(&d, "keepalive.idle_s"), (unsigned)sys.idle);
+	ck_assert_uint_eq(j_u64(&d, "keepalive.interval_s"), (unsigned)sys.interval);
+	ck_assert_uint_eq(j_u64(&d, "keepalive.count"), (unsigned)sys.count);
+	sys.keepalive = 1;
+	ck_assert_uint_eq(j_u64(&d, "keepalive.bound_idle_nominal_ns"),
+			  liveness_tcp_bound(&sys, LIVENESS_IDLE | LIVENESS_NOMINAL));
+	ck_assert_uint_eq(j_u64(&d, "keepalive.bound_idle_ns"),
+			  liveness_tcp_bound(&sys, LIVENESS_IDLE));
+	sys.user_timeout = 0;
+	ck_assert_uint_eq(j_u64(&d, "retransmissions.bound_busy_nominal_ns"),
+			  liveness_tcp_bound(&sys, LIVENESS_BUSY | LIVENESS_NOMINAL));
+	ck_assert_uint_eq(j_u64(&d, "retransmissions.bound_busy_ns"),
+			  liveness_tcp_bound(&sys, LIVENESS_BUSY));
+	ck_assert_uint_eq(j_u64(&d, "retransmissions.tcp_retries2"), 15);
+	ck_assert_uint_eq(j_u64(&d, "open_files.needed"), 1000064);
+	ck_assert_uint_eq(j_u64(&d, "ports.ports"), 28232);
+	ck_assert_uint_eq(j_u64(&d, "ports.source_addresses_needed"), 36);
+	ck_assert_uint_eq(j_u64(&d, "keepalive_traffic.idle_s"), (unsigned)plan.idle);
+	ck_assert_uint_eq(j_u64(&d, "keepalive_traffic.probes_per_s"),
+			  (1000000 + plan.idle / 2) / plan.idle);
+	ck_assert(j_bool(&d, "memory.measured"));
+	{
+		unsigned long long per = j_u64(&d, "memory.bytes_per_connection");
+		ck_assert_msg(per >= 1000 && per <= 20000, "%llu bytes per connection", per);
+	}
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		char path[64];
+		const char *st;
+
+		snprintf(path, sizeof(path), "%s.status", items[i]);
+		st = j_str(&d, path);
+		ck_assert_msg(strcmp(st, "ok") == 0 || strcmp(st, "note") == 0 ||
+				      strcmp(st, "change") == 0,
+			      "%s = %s", path, st);
+		changes += strcmp(st, "change") == 0;
+	}
+	ck_assert_uint_eq(j_u64(&d, "changes"), changes);
+	ck_assert_int_eq(r.status, changes ? 1 : 0);
+	/* The stock keepalive (7875 s) misses a 5 minute budget. */
+	ck_assert_str_eq(j_str(&d, "keepalive.status"), "change");
+	sp_free(&r);
+
+	lv(&r, "doctor", "--json", "--no-measure", "--connections", "100", "--budget", "3h", NULL);
+	j_parse(r.out, &d);
+	j_documented(&d, man, ".Ss JSON output of doctor");
+	ck_assert(!j_bool(&d, "memory.measured"));
+	ck_assert_str_eq(j_str(&d, "memory.reason"), "disabled");
+	ck_assert_uint_eq(j_u64(&d, "changes"), 0);
+	ck_assert_int_eq(r.status, 0);
+	sp_free(&r);
+	free(man);
+}
+END_TEST
+
+/* A report that cannot be written whole fails, with one line, instead of passing for one. */
+START_TEST(output_that_cannot_be_written_fails)
+{
+	static const char *const cmds[] = {"plan 30s", "plan 30s --json",
+					   "doctor --no-measure --json"};
+	char line[4200];
+	char *argv[] = {"sh", "-c", line, NULL};
+	struct sp_result r;
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		snprintf(line, sizeof(line), "exec %s %s >/dev/full", liveness(), cmds[i]);
+		sp_run(argv, NULL, RUN_TIMEOUT, &r);
+		ck_assert_msg(r.status == 1, "%s: status %d", cmds[i], r.status);
+		ck_assert_msg(strstr(r.err, "the output could not be written whole\n") &&
+				      strchr(r.err, '\n')[1] == '\0',
+			      "%s: '%s'", cmds[i], r.err);
+		sp_free(&r);
+	}
+}
+END_TEST
+
+/* Remove a scratch directory of a test and what it holds. */
+static void rm_dir(const char *dir)
+{
+	char *argv[] = {"rm", "-rf", (char *)dir, NULL};
+	struct sp_result r;
+
+	sp_run(argv, NULL, RUN_TIMEOUT, &r);
+	sp_free(&r);
+}
+
+static void run_ok(char *const argv[])
+{
+	struct sp_result r;
+
+	sp_run(argv, NULL, RUN_TIMEOUT, &r);
+	ck_assert_msg(r.status == 0, "%s: %s", argv[0], r.err);
+	sp_free(&r);
+}
+
+/* A copy of the built shim as dir/sub/libliveness-preload.so, its path in env as LIVENESS_PRELOAD.
+ */
+static void shim_copy(const char *dir, const char *sub, char *env, size_t len)
+{
+	char shim[1024], to[512], mk_dir[400];
+	char *mk[] = {"mkdir", "-p", mk_dir, NULL}, *cp[] = {"cp", shim, to, NULL};
+
+	sp_path(shim, sizeof(shim), "libliveness-preload.so");
+	snprintf(mk_dir, sizeof(mk_dir), "%s/%s", dir, sub);
+	snprintf(to, sizeof(to), "%s/libliveness-preload.so", mk_dir);
+	run_ok(mk);
+	run_ok(cp);
+	snprintf(env, len, "LIVENESS_PRELOAD=%s", to);
+}
+
+/*
+ * systemd's own parser reads the drop-in of `liveness plan BUDGET --systemd`
+ * for a unit without a complaint (it warns about an unknown key or a
+ * value it splits, and ignores the line).
+ */
+static void systemd_accepts(const char *budget)
+{
+	static const char script[] =
+		"command -v systemd-analyze >/dev/null || { echo no systemd-analyze; exit 77; }\n"
+		"d=$(mktemp -d) && mkdir \"$d/lvtest.service.d\" &&\n"
+		"printf '[Unit]\\nDescription=t\\n[Service]\\nExecStart=/bin/true\\n' "
+		">\"$d/lvtest.service\" &&\n"
+		"\"$0\" plan \"$1\" --systemd >\"$d/lvtest.service.d/liveness.conf\" &&\n"
+		"SYSTEMD_UNIT_PATH=\"$d:\" systemd-analyze verify \"$d/lvtest.service\"\n"
+		"r=$?; rm -rf \"$d\"; exit $r\n";
+	char *argv[] = {"sh", "-c", (char *)script, liveness(), (char *)budget, NULL};
+	struct sp_result r;
+
+	sp_run(argv, NULL, RUN_TIMEOUT, &r);
+	if (r.status == 77)
+		printf("SKIP systemd-analyze verify of the drop-in: %s", r.out);
+	else
+		ck_assert_msg(r.status == 0 && r.err[0] == '\0', "systemd-analyze verify: %d %s",
+			      r.status, r.err);
+	sp_free(&r);
+}
+
+/*
+ * --systemd: a [Service] drop-in with the shim as lvt_shim_path() finds it
+ * and the budget, a comment saying where it goes, nothing else; a % in the
+ * path doubled for systemd, a path LD_PRELOAD cannot hold refused.
+ */
+START_TEST(systemd_drop_in)
+{
+	char shim[1024], dir[] = "/tmp/liveness-cli.XXXXXX", env[600], want[1200];
+	char *e[] = {env, NULL};
+	struct sp_result r;
+	const char *p;
+	int section = 0;
+
+	sp_path(shim, sizeof(shim), "libliveness-preload.so");
+	lv(&r, "plan", "30s", "--systemd", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_str_eq(r.err, "");
+	ck_assert_msg(strstr(r.out, "systemctl edit UNIT"), "%s", r.out);
+	snprintf(want, sizeof(want), "[Service]\nEnvironment=LD_PRELOAD=%s\n"
+				     "Environment=LIVENESS_BUDGET=30s\n", shim);
+	for (p = r.out; *p; p = strchr(p, '\n') + 1) {
+		if (*p == '#')
+			continue; /* the comments come first */
+		ck_assert_str_eq(p, want); /* then exactly the drop-in */
+		section = 1;
+		break;
+	}
+	ck_assert_int_eq(section, 1);
+	sp_free(&r);
+	systemd_accepts("30s");
+
+	lv(&r, "plan", "--keepalive", "20:5:3", "--user-timeout=35000", "--systemd", NULL);
+	ck_assert_msg(strstr(r.out, "\nEnvironment=LIVENESS_KEEPALIVE=20:5:3\n"
+				    "Environment=LIVENESS_USER_TIMEOUT=35000\n"),
+		      "%s", r.out);
+	sp_free(&r);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	shim_copy(dir, "50%", env, sizeof(env));
+	lv_env(&r, e, "plan", "1m", "--systemd", NULL);
+	snprintf(want, sizeof(want), "\nEnvironment=LD_PRELOAD=%s/50%%%%/libliveness-preload.so\n",
+		 dir);
+	ck_assert_msg(r.status == 0 && strstr(r.out, want), "%s%s", r.out, r.err);
+	sp_free(&r);
+	shim_copy(dir, "a b", env, sizeof(env));
+	refused_env(e, "which LD_PRELOAD or systemd would split", "plan", "1m", "--systemd", NULL,
+		    NULL);
+	rm_dir(dir);
+}
+END_TEST
+
+/* Without a shim to point at, --systemd refuses rather than print a path that is not there. */
+START_TEST(systemd_needs_the_shim)
+{
+	char dir[] = "/tmp/liveness-cli.XXXXXX", copy[100];
+	char *cp[] = {"cp", liveness(), copy, NULL};
+	char *argv[] = {copy, "plan", "30s", "--systemd", NULL};
+	struct sp_result r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(copy, sizeof(copy), "%s/liveness", dir);
+	run_ok(cp);
+	sp_run(argv, NULL, RUN_TIMEOUT, &r);
+	/* A copy of the command alone finds the shim only where make install put it. */
+	if (r.status == 0) {
+		printf("SKIP liveness plan --systemd without a shim: one is installed where "
+		       "make install puts it\n");
+	} else {
+		ck_assert_int_eq(r.status, 2);
+		ck_assert_msg(strstr(r.err, "--systemd: the shim ") &&
+				      strstr(r.err, "is not installed") && r.out[0] == '\0',
+			      "%s", r.err);
+	}
+	sp_free(&r);
+	rm_dir(dir);
+}
+END_TEST
+
+/*
+ * LIVENESS_PRELOAD must name the shim: another library (the main one, libc),
+ * a program, a text file, an empty or truncated copy is refused in one line,
+ * by plan and by run; a copy of the real shim is taken.
+ */
+START_TEST(only_the_shim_is_preloaded)
+{
+	char dir[] = "/tmp/liveness-cli.XXXXXX", shim[1024], main_lib[1024], sh[1024];
+	char text[100], empty[100], cut[100], env[1100];
+	char *e[] = {env, NULL}, *head[] = {"sh", "-c", "head -c 3000 \"$0\" >\"$1\"", shim, cut,
+					    NULL};
+	const char *bad[6];
+	struct sp_result r;
+	Dl_info libc;
+	size_t i;
+	FILE *f;
+
+	sp_path(shim, sizeof(shim), "libliveness-preload.so");
+	sp_path(main_lib, sizeof(main_lib), "libliveness.so");
+	ck_assert_ptr_nonnull(realpath("/bin/sh", sh));
+	ck_assert_msg(dladdr((void *)getpid, &libc) && libc.dli_fname, "where is libc?");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(text, sizeof(text), "%s/text.so", dir);
+	snprintf(empty, sizeof(empty), "%s/empty.so", dir);
+	snprintf(cut, sizeof(cut), "%s/cut.so", dir);
+	ck_assert_ptr_nonnull(f = fopen(text, "w"));
+	fputs("not a library\n", f);
+	fclose(f);
+	ck_assert_ptr_nonnull(f = fopen(empty, "w"));
+	fclose(f);
+	run_ok(head);
+	bad[0] = main_lib;
+	bad[1] = libc.dli_fname;
+	bad[2] = sh;
+	bad[3] = text;
+	bad[4] = empty;
+	bad[5] = cut;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(env, sizeof(env), "LIVENESS_PRELOAD=%s", bad[i]);
+		refused_env(e, "is not the liveness shim: it ", "plan", "30s", NULL, NULL, NULL);
+		refused_env(e, "is not the liveness shim: it ", "run", "--budget", "3s", "--",
+			    "true");
+	}
+	shim_copy(dir, "copy", env, sizeof(env));
+	lv_env(&r, e, "plan", "30s", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.out, strchr(env, '=') + 1), "%s", r.out);
+	sp_free(&r);
+	lv_env(&r, e, "run", "--budget", "3s", "--", "true", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	sp_free(&r);
+	rm_dir(dir);
 }
 END_TEST
 
@@ -437,7 +1463,20 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, plan_prints_what_the_library_plans);
 	tcase_add_test(tc, a_budget_too_short_is_refused_with_the_reason);
 	tcase_add_test(tc, bad_input_is_one_line_and_exit_2);
+	tcase_add_test(tc, mistakes_are_named);
+	tcase_add_test(tc, long_durations_are_readable);
 	tcase_add_test(tc, help_for_each_command);
+	tcase_add_test(tc, version_is_the_headers);
+	tcase_add_test(tc, heartbeat_decides_within_the_budget);
+	tcase_add_test(tc, heartbeat_lines_explain_themselves);
+	tcase_add_test(tc, explicit_settings_get_bounds);
+	tcase_add_test(tc, no_user_timeout_is_935_seconds_busy);
+	tcase_add_test(tc, plan_json_is_documented);
+	tcase_add_test(tc, doctor_json_holds_the_library_values);
+	tcase_add_test(tc, output_that_cannot_be_written_fails);
+	tcase_add_test(tc, systemd_drop_in);
+	tcase_add_test(tc, systemd_needs_the_shim);
+	tcase_add_test(tc, only_the_shim_is_preloaded);
 	tcase_add_test(tc, run_sets_the_environment_and_keeps_the_exit_status);
 	tcase_add_test(tc, doctor_reports_the_namespace_defaults);
 	tcase_add_test(tc, recipes_quote_what_the_commands_print);

@@ -63,7 +63,10 @@ START_TEST(nonsense_is_refused_with_a_reason)
 	ck_assert_ptr_nonnull(strstr(parse_bad("30x", -EINVAL), "unknown unit"));
 	ck_assert_ptr_nonnull(strstr(parse_bad("30 s", -EINVAL), "unknown unit"));
 	ck_assert_ptr_nonnull(strstr(parse_bad("", -EINVAL), "empty"));
-	ck_assert_ptr_nonnull(strstr(parse_bad("-5s", -EINVAL), "not a duration"));
+	ck_assert_ptr_nonnull(strstr(parse_bad("-5s", -EINVAL), "cannot be negative"));
+	ck_assert_ptr_nonnull(strstr(parse_bad("-.5s", -EINVAL), "cannot be negative"));
+	ck_assert_ptr_nonnull(strstr(parse_bad("-", -EINVAL), "write a number and a unit"));
+	ck_assert_ptr_nonnull(strstr(parse_bad("-x", -EINVAL), "write a number and a unit"));
 	ck_assert_ptr_nonnull(strstr(parse_bad("abc", -EINVAL), "not a duration"));
 	ck_assert_ptr_nonnull(strstr(parse_bad("1.s", -EINVAL), "decimal point"));
 	ck_assert_ptr_nonnull(strstr(parse_bad("5sec", -EINVAL), "unknown unit"));
@@ -123,6 +126,32 @@ START_TEST(seconds_are_printed_rounded_up)
 }
 END_TEST
 
+/* From an hour up, days, hours, minutes and seconds, then the seconds lvt_fmt_sec() prints. */
+START_TEST(long_durations_print_in_days_and_hours)
+{
+	char b[64];
+
+	ck_assert_str_eq(lvt_fmt_long(2073600 * LIVENESS_SEC, b, sizeof(b)), "24 d (2073600 s)");
+	ck_assert_str_eq(lvt_fmt_long(7875 * LIVENESS_SEC, b, sizeof(b)),
+			 "2 h 11 min 15 s (7875 s)");
+	ck_assert_str_eq(lvt_fmt_long(5400 * LIVENESS_SEC, b, sizeof(b)), "1 h 30 min (5400 s)");
+	ck_assert_str_eq(lvt_fmt_long(90061 * LIVENESS_SEC, b, sizeof(b)),
+			 "1 d 1 h 1 min 1 s (90061 s)");
+	ck_assert_str_eq(lvt_fmt_long(86400 * LIVENESS_SEC + 250 * LIVENESS_MSEC, b, sizeof(b)),
+			 "1 d 0.25 s (86400.25 s)");
+	/* Rounded up like lvt_fmt_sec(): 8764.239124 s is 2 h 26 min 4.24 s. */
+	ck_assert_str_eq(lvt_fmt_long(8764239124000ULL, b, sizeof(b)),
+			 "2 h 26 min 4.24 s (8764.24 s)");
+	/* Below an hour, and an hour once rounded up, as lvt_fmt_sec() and in hours. */
+	ck_assert_str_eq(lvt_fmt_long(3599 * LIVENESS_SEC, b, sizeof(b)), "3599 s");
+	ck_assert_str_eq(lvt_fmt_long(3600 * LIVENESS_SEC - 1, b, sizeof(b)), "1 h (3600 s)");
+	ck_assert_str_eq(lvt_fmt_long(30 * LIVENESS_SEC, b, sizeof(b)), "30 s");
+	ck_assert_str_eq(lvt_fmt_long(LIVENESS_NEVER, b, sizeof(b)), "never");
+	/* A short buffer gets a truncated, terminated string. */
+	ck_assert_str_eq(lvt_fmt_long(7875 * LIVENESS_SEC, b, 8), "2 h 11 ");
+}
+END_TEST
+
 START_TEST(durations_print_as_they_parse)
 {
 	static const char *const samples[] = {"30s", "2m", "1h", "1500ms", "1500us", "7ns", "90m",
@@ -148,6 +177,7 @@ Suite *duration_suite(void)
 	tcase_add_test(tc, overflow_is_refused);
 	tcase_add_test(tc, uint_range);
 	tcase_add_test(tc, seconds_are_printed_rounded_up);
+	tcase_add_test(tc, long_durations_print_in_days_and_hours);
 	tcase_add_test(tc, durations_print_as_they_parse);
 	suite_add_tcase(s, tc);
 	return s;

@@ -9,6 +9,11 @@
  * and TCP buffer memory (/proc/net/sockstat "TCP: mem", pages) is divided
  * by the number of sockets; /proc/slabinfo, when readable, says which
  * caches grew. The sockets are then reset, leaving nothing behind.
+ *
+ * --json tells the same as one JSON object: each check writes its text and
+ * its JSON members from the same code (the writer does nothing unless JSON
+ * is on; item() and more() print nothing when it is), and liveness(1)
+ * lists the keys.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +29,7 @@
 
 #include "cli.h"
 #include "duration.h"
+#include "json.h"
 #include "settings.h"
 
 #define SPARE_FDS 64          /* descriptors a server needs besides its connections */
@@ -39,16 +45,19 @@ static const char doctor_usage[] =
 	"open-file limits, the local port range, connection tracking and kernel memory per\n"
 	"idle connection (measured by opening 1000 loopback connection pairs; --no-measure\n"
 	"skips that). Each item is judged for N connections (default 10000) and a detection\n"
-	"budget (default 60s), with what to change. Exit status 1 when something needs a change.\n";
+	"budget (default 60s), with what to change. --json prints one JSON object instead.\n"
+	"Exit status 1 when something needs a change.\n";
 
 struct target {
 	unsigned long long conns;
 	liveness_time budget;
 	struct liveness_tcp plan;
 	char budget_text[40];
+	int measure; /* open connections to measure memory */
 };
 
 static int changes;
+static struct lvt_json J; /* on with --json */
 
 static void item(const char *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void more(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -60,6 +69,10 @@ static void item(const char *status, const char *fmt, ...)
 
 	if (strcmp(status, "CHANGE") == 0)
 		changes++;
+	if (J.on) {
+		lvt_json_str(&J, "status", strcmp(status, "CHANGE") == 0 ? "change" : status);
+		return;
+	}
 	snprintf(tag, sizeof(tag), "[%s]", status);
 	printf("\n%-8s ", tag);
 	va_start(ap, fmt);
@@ -72,11 +85,31 @@ static void more(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (J.on)
+		return;
 	printf("         ");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+}
+
+/* A value read from /proc, -1 when it could not be: null in the JSON. */
+static void json_known(const char *key, long long v)
+{
+	if (v < 0)
+		lvt_json_null(&J, key);
+	else
+		lvt_json_int(&J, key, v);
+}
+
+/* A resource limit: null when there is none. */
+static void json_limit(const char *key, rlim_t v)
+{
+	if (v == RLIM_INFINITY)
+		lvt_json_null(&J, key);
+	else
+		lvt_json_uint(&J, key, (unsigned long long)v);
 }
 
 /* The first numbers of a /proc file; returns how many were read. */
@@ -144,7 +177,7 @@ static const char *fmt_bytes(double b, char *buf, size_t len)
 static void check_keepalive(const struct target *g)
 {
 	struct liveness_tcp sys;
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[64];
 	liveness_time worst;
 	int r;
 
@@ -154,6 +187,12 @@ static void check_keepalive(const struct target *g)
 	}
 	sys.keepalive = 1;
 	worst = liveness_tcp_bound(&sys, LIVENESS_IDLE);
+	lvt_json_uint(&J, "idle_s", (unsigned)sys.idle);
+	lvt_json_uint(&J, "interval_s", (unsigned)sys.interval);
+	lvt_json_uint(&J, "count", (unsigned)sys.count);
+	lvt_json_ns(&J, "bound_idle_nominal_ns",
+		    liveness_tcp_bound(&sys, LIVENESS_IDLE | LIVENESS_NOMINAL));
+	lvt_json_ns(&J, "bound_idle_ns", worst);
 	item(worst <= g->budget ? "ok" : "CHANGE",
 	     "keepalive: off unless a program turns it on; then probes after %d s, every %d s, "
 	     "%d of them (net.ipv4.tcp_keepalive_time, _intvl, _probes)",
@@ -164,7 +203,7 @@ static void check_keepalive(const struct target *g)
 	     lvt_fmt_sec(worst, b, sizeof(b)));
 	more("budget %s: per socket, 'liveness run --budget %s -- PROGRAM' or "
 	     "liveness_tcp_plan(3) and liveness_tcp_set(3)",
-	     lvt_fmt_sec(g->budget, c, sizeof(c)), g->budget_text);
+	     lvt_fmt_long(g->budget, c, sizeof(c)), g->budget_text);
 	if (worst > g->budget)
 		more("or for sockets that turn keepalive on: sysctl -w net.ipv4.tcp_keepalive_time=%d "
 		     "net.ipv4.tcp_keepalive_intvl=%d net.ipv4.tcp_keepalive_probes=%d",
@@ -175,7 +214,7 @@ static void check_retries(const struct target *g)
 {
 	struct liveness_tcp sys;
 	long long retries = 15;
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[64];
 	liveness_time worst;
 
 	if (liveness_tcp_system(&sys) < 0) {
@@ -186,6 +225,10 @@ static void check_retries(const struct target *g)
 	if (read_nums("/proc/sys/net/ipv4/tcp_retries2", &retries, 1) != 1)
 		retries = 15;
 	worst = liveness_tcp_bound(&sys, LIVENESS_BUSY);
+	lvt_json_int(&J, "tcp_retries2", retries);
+	lvt_json_ns(&J, "bound_busy_nominal_ns",
+		    liveness_tcp_bound(&sys, LIVENESS_BUSY | LIVENESS_NOMINAL));
+	lvt_json_ns(&J, "bound_busy_ns", worst);
 	item(worst <= g->budget ? "ok" : "CHANGE", "retransmissions: net.ipv4.tcp_retries2 = %lld",
 	     retries);
 	/*
@@ -199,7 +242,7 @@ static void check_retries(const struct target *g)
 	     lvt_fmt_sec(worst, b, sizeof(b)));
 	more("budget %s: TCP_USER_TIMEOUT %u ms per socket ('liveness run --budget %s' sets it); "
 	     "lowering tcp_retries2 changes every connection of the system",
-	     lvt_fmt_sec(g->budget, c, sizeof(c)), g->plan.user_timeout, g->budget_text);
+	     lvt_fmt_long(g->budget, c, sizeof(c)), g->plan.user_timeout, g->budget_text);
 }
 
 static void check_files(const struct target *g)
@@ -217,6 +260,12 @@ static void check_files(const struct target *g)
 	hard_ok = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need;
 	nr_ok = nr_open < 0 || (unsigned long long)nr_open >= need;
 	max_ok = file_max < 0 || (unsigned long long)file_max >= need;
+	lvt_json_uint(&J, "needed", need);
+	json_limit("soft_limit", rl.rlim_cur);
+	json_limit("hard_limit", rl.rlim_max);
+	json_known("nr_open", nr_open);
+	json_known("file_max", file_max);
+	json_known("open_now", file_nr[0]);
 	item(soft_ok && hard_ok && nr_ok && max_ok ? "ok" : "CHANGE",
 	     "open files: %llu connections need %llu descriptors (one each, %d spare)", g->conns,
 	     need, SPARE_FDS);
@@ -251,6 +300,12 @@ static void check_ports(const struct target *g)
 	read_nums("/proc/sys/net/ipv4/tcp_tw_reuse", &reuse, 1);
 	ports = range[1] >= range[0] ? (unsigned long long)(range[1] - range[0] + 1) : 0;
 	sources = ports ? (g->conns + ports - 1) / ports : 0;
+	lvt_json_int(&J, "first", range[0]);
+	lvt_json_int(&J, "last", range[1]);
+	lvt_json_uint(&J, "ports", ports);
+	json_known("tcp_tw_reuse", reuse);
+	lvt_json_uint(&J, "source_addresses_needed", sources);
+	lvt_json_uint(&J, "new_connections_per_s", ports / TIME_WAIT_S);
 	item(g->conns <= ports ? "ok" : "note",
 	     "ports: net.ipv4.ip_local_port_range %lld %lld: %llu local ports", range[0], range[1],
 	     ports);
@@ -275,6 +330,7 @@ static void check_conntrack(const struct target *g)
 	long long max = -1, count = -1, established = -1;
 
 	read_nums("/proc/sys/net/netfilter/nf_conntrack_max", &max, 1);
+	lvt_json_bool(&J, "loaded", max >= 0);
 	if (max < 0) {
 		item("ok", "connection tracking: not loaded (no net.netfilter.nf_conntrack_max): "
 			   "no limit here");
@@ -282,6 +338,9 @@ static void check_conntrack(const struct target *g)
 	}
 	read_nums("/proc/sys/net/netfilter/nf_conntrack_count", &count, 1);
 	read_nums("/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established", &established, 1);
+	lvt_json_int(&J, "max", max);
+	json_known("tracked", count);
+	json_known("timeout_established_s", established);
 	item((unsigned long long)max >= g->conns ? "ok" : "CHANGE",
 	     "connection tracking: nf_conntrack_max %lld (%lld tracked now)", max, count);
 	if ((unsigned long long)max < g->conns)
@@ -368,7 +427,14 @@ static int cmp_slab(const void *a, const void *b)
 	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
 }
 
-static void check_memory(const struct target *g, int measure)
+/* Why the memory was not measured, for the JSON. */
+static void not_measured(const char *reason)
+{
+	lvt_json_bool(&J, "measured", 0);
+	lvt_json_str(&J, "reason", reason);
+}
+
+static void check_memory(const struct target *g)
 {
 	static struct slab before[1024], after[1024];
 	struct sample s0, s1;
@@ -377,11 +443,12 @@ static void check_memory(const struct target *g, int measure)
 	long page = sysconf(_SC_PAGESIZE);
 	double per, sockets, need;
 	long long slab = 0;
-	const char *method = "";
+	const char *method = "", *method_key = NULL;
 	char a[32], b[32], c[32];
 	long long tcp_mem[3] = {-1, -1, -1};
 
-	if (!measure) {
+	if (!g->measure) {
+		not_measured("disabled");
 		item("note", "memory: not measured (--no-measure)");
 		return;
 	}
@@ -396,6 +463,7 @@ static void check_memory(const struct target *g, int measure)
 			want = (int)((raised.rlim_cur - 32) / 2);
 	}
 	if (want < 100 || !(fds = malloc(sizeof(int) * 2 * (size_t)want))) {
+		not_measured("descriptors");
 		item("note", "memory: not measured: too few descriptors to open a sample");
 		setrlimit(RLIMIT_NOFILE, &old);
 		return;
@@ -429,19 +497,30 @@ static void check_memory(const struct target *g, int measure)
 			slab += after[i].bytes;
 		}
 		method = "objects of every /proc/slabinfo cache";
+		method_key = "slabinfo";
 	} else if (s0.slab_kb >= 0 && s1.slab_kb >= 0) {
 		slab = (s1.slab_kb - s0.slab_kb) * 1024;
 		method = "Slab in /proc/meminfo (coarse: /proc/slabinfo needs root)";
+		method_key = "meminfo";
 	}
 	if (s0.tcp_pages >= 0 && s1.tcp_pages >= 0)
 		slab += (s1.tcp_pages - s0.tcp_pages) * page;
 	per = (double)slab / (sockets > 0 ? sockets : 1);
 	if (pairs < 100 || per <= 0) {
+		not_measured("no_growth");
 		item("note", "memory: not measured: %d loopback pairs opened, and memory did not grow "
 			     "measurably", pairs);
 		return;
 	}
 	need = per * (double)g->conns;
+	lvt_json_bool(&J, "measured", 1);
+	lvt_json_int(&J, "pairs", pairs);
+	lvt_json_str(&J, "method", method_key);
+	lvt_json_uint(&J, "bytes_per_connection", (unsigned long long)(per + 0.5));
+	json_known("available_bytes", s0.avail_kb < 0 ? -1 : s0.avail_kb * 1024);
+	json_known("connections_available",
+		   s0.avail_kb < 0 ? -1 : (long long)((double)s0.avail_kb * 1024 / per));
+	lvt_json_uint(&J, "needed_bytes", (unsigned long long)(need + 0.5));
 	item(need <= (double)s0.avail_kb * 1024 / 2 ? "ok" : "CHANGE",
 	     "memory: %s of kernel memory per idle connection, measured here",
 	     fmt_bytes(per, a, sizeof(a)));
@@ -452,18 +531,28 @@ static void check_memory(const struct target *g, int measure)
 		char list[400] = "";
 		size_t off = 0;
 		qsort(after, (size_t)na, sizeof(after[0]), cmp_slab);
-		for (i = 0; i < na && i < 5 && after[i].bytes >= sockets * 16; i++)
+		lvt_json_array(&J, "caches");
+		for (i = 0; i < na && i < 5 && after[i].bytes >= sockets * 16; i++) {
 			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s %s",
 						i ? ", " : "", after[i].name,
 						fmt_bytes((double)after[i].bytes / sockets, b,
 							  sizeof(b)));
+			lvt_json_object(&J, NULL);
+			lvt_json_str(&J, "name", after[i].name);
+			lvt_json_uint(&J, "bytes_per_socket",
+				      (unsigned long long)((double)after[i].bytes / sockets + 0.5));
+			lvt_json_close(&J);
+		}
+		lvt_json_close(&J);
 		if (off)
 			more("where it went, per socket: %s", list);
 	}
 	more("MemAvailable %s allows about %.0f idle connections; %llu need %s",
 	     fmt_bytes((double)s0.avail_kb * 1024, a, sizeof(a)),
 	     (double)s0.avail_kb * 1024 / per, g->conns, fmt_bytes(need, c, sizeof(c)));
-	if (read_nums("/proc/sys/net/ipv4/tcp_mem", tcp_mem, 3) == 3)
+	read_nums("/proc/sys/net/ipv4/tcp_mem", tcp_mem, 3);
+	json_known("tcp_mem_max_bytes", tcp_mem[2] < 0 ? -1 : tcp_mem[2] * page);
+	if (tcp_mem[2] >= 0)
 		more("data waiting in a socket costs more: all TCP buffers together are capped at "
 		     "%s (net.ipv4.tcp_mem)",
 		     fmt_bytes((double)tcp_mem[2] * (double)page, a, sizeof(a)));
@@ -476,9 +565,22 @@ static void check_traffic(const struct target *g)
 {
 	double rate = (double)g->conns / g->plan.idle;
 
+	lvt_json_uint(&J, "connections", g->conns);
+	lvt_json_uint(&J, "idle_s", (unsigned)g->plan.idle);
+	lvt_json_uint(&J, "probes_per_s", (unsigned long long)(rate + 0.5));
+	lvt_json_uint(&J, "bytes_per_s", (unsigned long long)(rate * PROBE_BYTES + 0.5));
+
 	item("note", "keepalive traffic: %llu idle connections probed every %d s: about %.0f probes "
 		     "a second, %.1f KB/s with their ACKs",
 	     g->conns, g->plan.idle, rate, rate * PROBE_BYTES / 1e3);
+}
+
+/* One check, in the JSON an object of its own under key. */
+static void check(const char *key, void (*fn)(const struct target *), const struct target *g)
+{
+	lvt_json_object(&J, key);
+	fn(g);
+	lvt_json_close(&J);
 }
 
 int lvt_doctor_main(int argc, char **argv)
@@ -486,9 +588,9 @@ int lvt_doctor_main(int argc, char **argv)
 	struct target g;
 	struct utsname u;
 	const char *v, *budget = "60s", *why_s = NULL;
-	char why[300], a[32];
+	char why[300], a[64];
 	unsigned long long n = 10000;
-	int i, measure = 1;
+	int i, measure = 1, json = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -497,6 +599,8 @@ int lvt_doctor_main(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--no-measure") == 0)
 			measure = 0;
+		else if (strcmp(argv[i], "--json") == 0)
+			json = 1;
 		else if ((v = lvt_option(argc, argv, &i, "--connections"))) {
 			if (lvt_parse_uint(v, 1ULL << 40, &n, &why_s) < 0 || n == 0)
 				lvt_usage_error("doctor: --connections '%s': %s", v,
@@ -508,21 +612,42 @@ int lvt_doctor_main(int argc, char **argv)
 	}
 	memset(&g, 0, sizeof(g));
 	g.conns = n;
+	g.measure = measure;
 	if (lvt_budget(budget, &g.budget, &g.plan, why, sizeof(why)) < 0)
 		lvt_usage_error("doctor: --budget: %s", why);
 	snprintf(g.budget_text, sizeof(g.budget_text), "%s", budget);
 
 	if (uname(&u) != 0)
 		snprintf(u.release, sizeof(u.release), "?");
-	printf("liveness doctor: %s %s; target %llu connections, budget %s\n", u.sysname, u.release,
-	       g.conns, lvt_fmt_sec(g.budget, a, sizeof(a)));
-	check_keepalive(&g);
-	check_retries(&g);
-	check_files(&g);
-	check_ports(&g);
-	check_conntrack(&g);
-	check_memory(&g, measure);
-	check_traffic(&g);
-	printf("\n%d item%s to change\n", changes, changes == 1 ? "" : "s");
+	lvt_json_start(&J, stdout, json, "doctor");
+	if (json) {
+		lvt_json_str(&J, "system", u.sysname);
+		lvt_json_str(&J, "release", u.release);
+		lvt_json_uint(&J, "connections", g.conns);
+		lvt_json_uint(&J, "budget_ns", g.budget);
+		lvt_json_object(&J, "plan");
+		lvt_json_uint(&J, "idle_s", (unsigned)g.plan.idle);
+		lvt_json_uint(&J, "interval_s", (unsigned)g.plan.interval);
+		lvt_json_uint(&J, "count", (unsigned)g.plan.count);
+		lvt_json_uint(&J, "user_timeout_ms", g.plan.user_timeout);
+		lvt_json_close(&J);
+	} else {
+		printf("liveness doctor: %s %s; target %llu connections, budget %s\n", u.sysname,
+		       u.release, g.conns, lvt_fmt_long(g.budget, a, sizeof(a)));
+	}
+	check("keepalive", check_keepalive, &g);
+	check("retransmissions", check_retries, &g);
+	check("open_files", check_files, &g);
+	check("ports", check_ports, &g);
+	check("conntrack", check_conntrack, &g);
+	check("memory", check_memory, &g);
+	check("keepalive_traffic", check_traffic, &g);
+	if (json) {
+		lvt_json_uint(&J, "changes", (unsigned)changes);
+		if (lvt_json_finish(&J) < 0)
+			return lvt_output_failed("doctor");
+	} else {
+		printf("\n%d item%s to change\n", changes, changes == 1 ? "" : "s");
+	}
 	return changes ? 1 : 0;
 }

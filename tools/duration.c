@@ -37,6 +37,9 @@ int lvt_parse_duration(const char *s, liveness_time *out, const char **why)
 
 	if (!s || !*s)
 		return fail(why, "empty duration", -EINVAL);
+	/* "-5s" reaches here as an argument, not as an option: say what is wrong with it. */
+	if (*s == '-' && (is_digit(s[1]) || s[1] == '.'))
+		return fail(why, "not a duration: a duration cannot be negative", -EINVAL);
 	if (!is_digit(*s) && !(*s == '.' && is_digit(s[1])))
 		return fail(why, "not a duration: write a number and a unit, e.g. 30s, 2m, 500ms",
 			    -EINVAL);
@@ -114,24 +117,62 @@ int lvt_parse_uint(const char *s, unsigned long long max, unsigned long long *ou
 	return 0;
 }
 
-const char *lvt_fmt_sec(liveness_time t, char *buf, size_t len)
+/* Hundredths of a second in t, rounded up, so that a worst case is never understated. */
+static unsigned long long hundredths_up(liveness_time t)
 {
 	const liveness_time cs = 10 * LIVENESS_MSEC;
-	liveness_time c;
 
-	if (t == LIVENESS_NEVER) {
-		snprintf(buf, len, "never");
-		return buf;
-	}
-	c = t / cs + (t % cs != 0); /* hundredths, rounded up */
+	return t / cs + (t % cs != 0);
+}
+
+/* Hundredths of a second as "7875 s", "57.25 s", "0.5 s". */
+static void fmt_hundredths(unsigned long long c, char *buf, size_t len)
+{
 	if (c % 100 == 0)
-		snprintf(buf, len, "%llu s", (unsigned long long)(c / 100));
+		snprintf(buf, len, "%llu s", c / 100);
 	else if (c % 10 == 0)
-		snprintf(buf, len, "%llu.%llu s", (unsigned long long)(c / 100),
-			 (unsigned long long)(c % 100 / 10));
+		snprintf(buf, len, "%llu.%llu s", c / 100, c % 100 / 10);
 	else
-		snprintf(buf, len, "%llu.%02llu s", (unsigned long long)(c / 100),
-			 (unsigned long long)(c % 100));
+		snprintf(buf, len, "%llu.%02llu s", c / 100, c % 100);
+}
+
+const char *lvt_fmt_sec(liveness_time t, char *buf, size_t len)
+{
+	if (t == LIVENESS_NEVER)
+		snprintf(buf, len, "never");
+	else
+		fmt_hundredths(hundredths_up(t), buf, len);
+	return buf;
+}
+
+const char *lvt_fmt_long(liveness_time t, char *buf, size_t len)
+{
+	static const struct {
+		const char *name;
+		unsigned long long hundredths;
+	} parts[] = {{"d", 8640000}, {"h", 360000}, {"min", 6000}};
+	unsigned long long c = hundredths_up(t), rest = c;
+	char sec[32];
+	size_t i, off = 0;
+
+	/* Below an hour seconds read well enough, and a table of them lines up. */
+	if (t == LIVENESS_NEVER || c < parts[1].hundredths)
+		return lvt_fmt_sec(t, buf, len);
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if (rest < parts[i].hundredths)
+			continue;
+		snprintf(buf + off, len - off, "%s%llu %s", off ? " " : "",
+			 rest / parts[i].hundredths, parts[i].name);
+		off += strlen(buf + off);
+		rest %= parts[i].hundredths;
+	}
+	if (rest) {
+		fmt_hundredths(rest, sec, sizeof(sec));
+		snprintf(buf + off, len - off, " %s", sec);
+		off += strlen(buf + off);
+	}
+	fmt_hundredths(c, sec, sizeof(sec));
+	snprintf(buf + off, len - off, " (%s)", sec);
 	return buf;
 }
 

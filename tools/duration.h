@@ -31,6 +31,13 @@ int lvt_parse_uint(const char *s, unsigned long long max, unsigned long long *ou
 const char *lvt_fmt_sec(liveness_time t, char *buf, size_t len);
 
 /*
+ * As lvt_fmt_sec(), but from an hour up in days, hours, minutes and
+ * seconds, with the seconds after them: "24 d (2073600 s)",
+ * "2 h 11 min 15 s (7875 s)". Returns buf.
+ */
+const char *lvt_fmt_long(liveness_time t, char *buf, size_t len);
+
+/*
  * The largest unit of lvt_parse_duration()'s, at most largest nanoseconds,
  * of which t is a whole number: its nanoseconds, and its name in *name (if
  * name is not NULL). 0 is counted in seconds.

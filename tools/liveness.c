@@ -13,20 +13,45 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "exports.h"
+#include "liveness.h"
 #include "paths.h"
 
 static const char usage[] =
-	"usage: liveness plan BUDGET\n"
-	"       liveness doctor [--connections N] [--budget BUDGET]\n"
-	"       liveness run (--budget BUDGET | [--keepalive IDLE:INTERVAL:COUNT]\n"
-	"                    [--user-timeout MS]) [--debug] [--] PROGRAM [ARG ...]\n"
+	"usage: liveness plan [--json | --systemd] [--] BUDGET\n"
+	"       liveness plan [--json | --systemd] [--keepalive IDLE:INTERVAL:COUNT]\n"
+	"                     [--user-timeout MS]\n"
+	"       liveness doctor [--connections N] [--budget BUDGET] [--no-measure] [--json]\n"
+	"       liveness run --budget BUDGET [--debug] [--force] [--] PROGRAM [ARG ...]\n"
+	"       liveness run [--keepalive IDLE:INTERVAL:COUNT] [--user-timeout MS] [--debug]\n"
+	"                    [--force] [--] PROGRAM [ARG ...]\n"
+	"       liveness --version | -V\n"
 	"\n"
 	"  plan    socket options, worst cases, heartbeat, sysctl, shim and C for a budget\n"
+	"          (also --budget BUDGET), or the worst cases of explicit settings\n"
 	"  doctor  what this system does with dead peers today, and what limits it\n"
 	"  run     run PROGRAM with every TCP socket under the planned settings\n"
 	"\n"
-	"BUDGET is a duration: 30s, 2m, 1h30m, 2500ms. 'liveness COMMAND --help' for more;\n"
+	"BUDGET is a duration: 30s, 2m, 1h30m, 2500ms. --json prints one JSON object,\n"
+	"--systemd a drop-in for a service. 'liveness COMMAND --help' for more;\n"
 	"man liveness for everything.\n";
+
+/*
+ * The symbols the shim exports, tools/preload.map's global list: a file
+ * that exports exactly these is the shim, and LD_PRELOAD would take any
+ * other library in silence.
+ */
+static const char *const shim_exports[] = {"socket", "connect", "accept", "accept4", "setsockopt"};
+
+const char *lvt_version(void)
+{
+	static char v[48];
+
+	if (!v[0])
+		snprintf(v, sizeof(v), "%d.%d.%d", LIVENESS_VERSION_MAJOR, LIVENESS_VERSION_MINOR,
+			 LIVENESS_VERSION_PATCH);
+	return v;
+}
 
 void lvt_usage_error(const char *fmt, ...)
 {
@@ -42,22 +67,62 @@ void lvt_usage_error(const char *fmt, ...)
 
 const char *lvt_option(int argc, char **argv, int *i, const char *name)
 {
-	size_t n = strlen(name);
+	/*
+	 * The options taken so far, with their values: a command parses its
+	 * arguments once, so a name seen again is given twice, and taking the
+	 * last in silence would hide a typo in a unit file or a script.
+	 */
+	static struct {
+		const char *name, *value;
+	} seen[16];
+	static size_t nseen;
+	size_t n = strlen(name), k;
+	const char *v;
 
 	if (strncmp(argv[*i], name, n) != 0)
 		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
+	if (argv[*i][n] == '=') {
+		v = argv[*i] + n + 1;
+	} else if (argv[*i][n] != '\0') {
 		return NULL;
-	if (*i + 1 >= argc)
-		lvt_usage_error("%s needs a value", name);
-	return argv[++*i];
+	} else {
+		if (*i + 1 >= argc)
+			lvt_usage_error("%s: %s needs a value", argv[0], name);
+		v = argv[++*i];
+	}
+	for (k = 0; k < nseen; k++)
+		if (strcmp(seen[k].name, name) == 0)
+			lvt_usage_error("%s: %s given twice, '%s' and '%s': give it once",
+					argv[0], name, seen[k].value, v);
+	if (nseen < sizeof(seen) / sizeof(seen[0])) {
+		seen[nseen].name = name;
+		seen[nseen++].value = v;
+	}
+	return v;
+}
+
+int lvt_output_failed(const char *cmd)
+{
+	fprintf(stderr, "liveness: %s: the output could not be written whole\n", cmd);
+	return 1;
 }
 
 static int usable(const char *path)
 {
 	return path[0] == '/' && access(path, R_OK) == 0;
+}
+
+/* The shim found at path, unless it is another file: then one line and exit 2. */
+static int checked(const char *what, const char *path, char *buf, size_t len)
+{
+	char why[200];
+
+	if (lvt_elf_exports_exactly(path, shim_exports,
+				    sizeof(shim_exports) / sizeof(shim_exports[0]), why,
+				    sizeof(why)) < 0)
+		lvt_usage_error("%s%s is not the liveness shim: it %s", what, path, why);
+	snprintf(buf, len, "%s", path);
+	return 0;
 }
 
 int lvt_shim_path(char *buf, size_t len)
@@ -70,8 +135,7 @@ int lvt_shim_path(char *buf, size_t len)
 		char real[PATH_MAX];
 		if (!realpath(env, real) || !usable(real))
 			lvt_usage_error("LIVENESS_PRELOAD=%s: %s", env, strerror(errno ? errno : ENOENT));
-		snprintf(buf, len, "%s", real);
-		return 0;
+		return checked("LIVENESS_PRELOAD=", real, buf, len);
 	}
 	/* The build tree keeps the shim next to the command. */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -81,14 +145,21 @@ int lvt_shim_path(char *buf, size_t len)
 		slash = strrchr(exe, '/');
 		if (slash && (size_t)(slash - exe) + sizeof("/libliveness-preload.so") <= sizeof(exe)) {
 			strcpy(slash, "/libliveness-preload.so");
-			if (usable(exe)) {
-				snprintf(buf, len, "%s", exe);
-				return 0;
-			}
+			if (usable(exe))
+				return checked("", exe, buf, len);
 		}
 	}
 	snprintf(buf, len, "%s/libliveness-preload.so", LVT_LIBDIR);
-	return usable(buf) ? 0 : -ENOENT;
+	if (!usable(buf))
+		return -ENOENT;
+	snprintf(exe, sizeof(exe), "%s", buf);
+	return checked("", exe, buf, len);
+}
+
+/* A report cut short (a full disk) must not pass for a whole one: status 1 then. */
+static int reported(const char *cmd, int status)
+{
+	return fflush(stdout) != 0 || ferror(stdout) ? lvt_output_failed(cmd) : status;
 }
 
 int main(int argc, char **argv)
@@ -101,10 +172,14 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+		printf("liveness %s\n", lvt_version());
+		return 0;
+	}
 	if (strcmp(cmd, "plan") == 0)
-		return lvt_plan_main(argc - 1, argv + 1);
+		return reported(cmd, lvt_plan_main(argc - 1, argv + 1));
 	if (strcmp(cmd, "doctor") == 0)
-		return lvt_doctor_main(argc - 1, argv + 1);
+		return reported(cmd, lvt_doctor_main(argc - 1, argv + 1));
 	if (strcmp(cmd, "run") == 0)
 		return lvt_run_main(argc - 1, argv + 1);
 	lvt_usage_error("unknown command '%s': use plan, doctor or run (liveness --help)", cmd);
