@@ -70,6 +70,7 @@ MAN_PAGES := $(sort $(wildcard man/*.1 man/*.3 man/*.7))
 # Pages without the one-line ".so man3/X.3" stubs, which mandoc -Tlint
 # cannot resolve from the source tree (tests/docs.sh checks the stubs).
 MAN_SOURCES = $(shell grep -L '^\.so ' $(MAN_PAGES))
+MAN_STUBS = $(filter-out $(MAN_SOURCES),$(MAN_PAGES))
 
 # Fragments for the benchmark and fuzzers, the command and shim, the
 # examples, coverage and mutation testing; included before the rules so
@@ -159,7 +160,12 @@ install: all install-tools
 	install -m 644 include/liveness.h $(DESTDIR)$(INCLUDEDIR)/liveness.h
 	$(PC_SED) liveness.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/liveness.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/liveness.pc
-	install -m 644 $(filter %.3,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(filter-out $(MAN_STUBS),$(filter %.3,$(MAN_PAGES))) $(DESTDIR)$(MANDIR)/man3/
+	@# An alias page is a symbolic link to the page it names, not a ".so" stub:
+	@# man -l on a stub looks for its target relative to the current directory.
+	$(Q)for p in $(MAN_STUBS); do \
+		ln -sf "$$(sed -n 's|^\.so  *man3/||p' $$p)" $(DESTDIR)$(MANDIR)/man3/$$(basename $$p); \
+	done
 	install -m 644 $(filter %.7,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man7/
 
 uninstall: uninstall-tools
