@@ -321,8 +321,13 @@ static int heartbeat(int fd, const struct liveness_policy *pol, liveness_time he
 				r = 0;
 				goto out;
 			}
-			/* A ping is one byte here; if the peer's window is shut, it waits. */
-			if (write(fd, "p", 1) < 0 && errno != EAGAIN)
+			/*
+			 * A ping is one byte here. A full socket (the peer's window
+			 * shut) takes none and the loop goes on, as a non-blocking
+			 * server's does: a blocking write would stall the loop until
+			 * the kernel gave up, and the heartbeat's verdict with it.
+			 */
+			if (send(fd, "p", 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN)
 				goto out;
 		}
 	}
