@@ -17,8 +17,10 @@ INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
-VERSION := 0.1.0
-SOMAJOR := 0
+# The version is written once, in include/liveness.h.
+version_part = $(shell sed -n 's/^\#define LIVENESS_VERSION_$(1) \([0-9][0-9]*\)$$/\1/p' include/liveness.h)
+SOMAJOR := $(call version_part,MAJOR)
+VERSION := $(SOMAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
 
 CC ?= cc
 CFLAGS ?= -O2 -g

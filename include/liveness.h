@@ -28,9 +28,21 @@ extern "C" {
 #define LIVENESS_EXPORT
 #endif
 
-#define LIVENESS_VERSION_MAJOR 0
-#define LIVENESS_VERSION_MINOR 1
+/*
+ * The version of this header, the one place it is written: the Makefile, the
+ * pkg-config file, the soname (libliveness.so.MAJOR) and liveness_version()
+ * all take it from here.
+ */
+#define LIVENESS_VERSION_MAJOR 1
+#define LIVENESS_VERSION_MINOR 0
 #define LIVENESS_VERSION_PATCH 0
+
+/*
+ * The version of the library actually loaded, "MAJOR.MINOR.PATCH": compare
+ * it with the LIVENESS_VERSION_* macros the program was built with. Never
+ * NULL; a static string.
+ */
+LIVENESS_EXPORT const char *liveness_version(void);
 
 /* ---- Time ------------------------------------------------------------ */
 

@@ -1,9 +1,20 @@
-/* liveness_strerror() and liveness_cause_name(): static strings, never NULL. */
+/*
+ * liveness_version(), liveness_strerror() and liveness_cause_name(): static
+ * strings, never NULL.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 
 #include "liveness.h"
+
+#define STRING(x) #x
+#define VERSION_OF(major, minor, patch) STRING(major) "." STRING(minor) "." STRING(patch)
+
+LIVENESS_EXPORT const char *liveness_version(void)
+{
+	return VERSION_OF(LIVENESS_VERSION_MAJOR, LIVENESS_VERSION_MINOR, LIVENESS_VERSION_PATCH);
+}
 
 /*
  * The system's description of an errno the library gives no meaning of its

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "liveness.h"
@@ -54,6 +55,18 @@ START_TEST(any_int_gives_a_string)
 }
 END_TEST
 
+/* The loaded library's version is the header's, the one place it is written. */
+START_TEST(version_is_the_headers)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "%d.%d.%d", LIVENESS_VERSION_MAJOR, LIVENESS_VERSION_MINOR,
+		 LIVENESS_VERSION_PATCH);
+	ck_assert_str_eq(liveness_version(), want);
+	ck_assert_ptr_eq(liveness_version(), liveness_version()); /* static */
+}
+END_TEST
+
 Suite *error_suite(void);
 
 Suite *error_suite(void)
@@ -64,6 +77,7 @@ Suite *error_suite(void)
 	tcase_add_test(tc, library_errnos_have_the_library_meaning);
 	tcase_add_test(tc, other_errnos_have_the_system_meaning);
 	tcase_add_test(tc, any_int_gives_a_string);
+	tcase_add_test(tc, version_is_the_headers);
 	suite_add_tcase(s, tc);
 	return s;
 }

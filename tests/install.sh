@@ -26,8 +26,10 @@ MAKE=${MAKE:-make}
 CC=${CC:-cc}
 SAN=
 [ "$SANITIZE" = 1 ] && SAN="-fsanitize=address,undefined"
-VERSION=0.1.0
-SONAME=libliveness.so.0
+# The version as the header writes it, its one source.
+part() { sed -n "s/^#define LIVENESS_VERSION_$1 \([0-9][0-9]*\)\$/\1/p" "$top/include/liveness.h"; }
+VERSION=$(part MAJOR).$(part MINOR).$(part PATCH)
+SONAME=libliveness.so.$(part MAJOR)
 
 die() {
 	echo "install: FAIL: $*" >&2
@@ -53,13 +55,13 @@ int main(void)
 		printf("plan failed: %s\n", liveness_strerror(r));
 		return 1;
 	}
-	printf("plan=%d keepalive=%d budget-met=%d einval=%s\n", r, t.keepalive,
+	printf("plan=%d keepalive=%d budget-met=%d einval=%s version=%s\n", r, t.keepalive,
 	       liveness_tcp_bound(&t, LIVENESS_BUSY) <= 60 * LIVENESS_SEC,
-	       liveness_strerror(-EINVAL));
+	       liveness_strerror(-EINVAL), liveness_version());
 	return 0;
 }
 EOF
-expect="plan=0 keepalive=1 budget-met=1 einval=invalid argument"
+expect="plan=0 keepalive=1 budget-met=1 einval=invalid argument version=$VERSION"
 
 # make_in LOG VAR=VALUE... : run make from the top directory, quietly.
 make_in() {
@@ -119,6 +121,11 @@ check_run() {
 	done
 	[ "$npages" -gt 0 ] || die "$name: no man pages in man/"
 	[ -f "$M/man7/liveness.7" ] || die "$name: $M/man7/liveness.7 missing"
+
+	# The pkg-config file carries the header's version.
+	v=$(PKG_CONFIG_PATH=$P pkg-config --modversion liveness) ||
+		die "$name: pkg-config --modversion liveness failed"
+	[ "$v" = "$VERSION" ] || die "$name: liveness.pc says version $v, the header $VERSION"
 
 	# An outside program, built with pkg-config against the shared library.
 	if [ -n "$root" ]; then

@@ -30,8 +30,6 @@ const char *lvt_option(int argc, char **argv, int *i, const char *name);
  */
 int lvt_output_failed(const char *cmd);
 
-/* "X.Y.Z", from liveness.h's LIVENESS_VERSION_MAJOR, _MINOR and _PATCH. */
-const char *lvt_version(void);
 
 int lvt_plan_main(int argc, char **argv);
 int lvt_doctor_main(int argc, char **argv);

@@ -105,7 +105,7 @@ void lvt_json_start(struct lvt_json *j, FILE *f, int on, const char *command)
 	j->close[0] = '}';
 	j->depth = 1;
 	lvt_json_str(j, "command", command);
-	lvt_json_str(j, "version", lvt_version());
+	lvt_json_str(j, "version", liveness_version());
 }
 
 void lvt_json_object(struct lvt_json *j, const char *key)

@@ -43,16 +43,6 @@ static const char usage[] =
  */
 static const char *const shim_exports[] = {"socket", "connect", "accept", "accept4", "setsockopt"};
 
-const char *lvt_version(void)
-{
-	static char v[48];
-
-	if (!v[0])
-		snprintf(v, sizeof(v), "%d.%d.%d", LIVENESS_VERSION_MAJOR, LIVENESS_VERSION_MINOR,
-			 LIVENESS_VERSION_PATCH);
-	return v;
-}
-
 void lvt_usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -173,7 +163,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-		printf("liveness %s\n", lvt_version());
+		printf("liveness %s\n", liveness_version());
 		return 0;
 	}
 	if (strcmp(cmd, "plan") == 0)
