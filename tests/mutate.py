@@ -19,7 +19,7 @@ fast suites (tests/mutate.mk), which runs with CK_FORK=yes, in a private
 network and PID namespace where the system allows one, the file's own suites
 first, built with LeakSanitizer where it works here; it is killed when a test
 fails, crashes or leaks, or when a suite outlasts its time limit (a hang),
-and survives when every test passes. A survivor is
+and survives when every test passes. A survivor that deleted a statement is
 built once more with its uninitialized variables zeroed instead of filled
 with a pattern; if that changes the outcome it read a variable it never set,
 and counts as killed. One that does not compile is stillborn: reported, and
@@ -657,11 +657,12 @@ class Runner:
         ld = []
         for w in self.link:
             ld.extend(objs if w == '@LIB@' else [out if w == '@OUT@' else w])
-        # A survivor built with its uninitialized variables as zeros, where
-        # they were a pattern, is tried again: if that changes the outcome,
-        # it reads a variable it never set, and a test sees it.
+        # A survivor that deleted a statement (the one kind of change that can
+        # leave a variable unset) is built again with its uninitialized
+        # variables as zeros, where they were a pattern: if that changes the
+        # outcome, it reads a variable it never set, and a test sees it.
         inits = [self.extra]
-        if '-ftrivial-auto-var-init=pattern' in self.extra:
+        if '-ftrivial-auto-var-init=pattern' in self.extra and m.op == 'delete':
             inits.append([w for w in self.extra if not w.startswith('-ftrivial')] +
                          ['-ftrivial-auto-var-init=zero'])
         for n, extra in enumerate(inits):
