@@ -227,7 +227,7 @@ struct lane {
 	size_t lv_size, hb_offset;
 	liveness_time *last;
 	struct liveness_policy p;
-	struct liveness_group g;
+	struct liveness_group *g;
 };
 
 static const char *const lane_names[LANES] = {
@@ -277,17 +277,17 @@ static void lane_open(struct lane *l, enum lane_kind kind, uint32_t n, unsigned 
 		l->lv = huge_alloc((size_t)n * l->lv_size);
 		liveness_policy_init(&l->p, INTERVAL, TIMEOUT);
 		heap = heap_bytes();
-		if (liveness_group_init(&l->g, TICK, T0) != 0)
+		if (liveness_group_new(&l->g, TICK, T0) != 0)
 			exit(1);
 		for (uint32_t i = 0; i < n; i++) {
 			struct liveness_hb *hb = (void *)(l->lv + i * l->lv_size + l->hb_offset);
 
 			liveness_hb_init(hb, &l->p, T0);
-			if (kind != LANE_RX && liveness_group_add(&l->g, hb) != 0)
+			if (kind != LANE_RX && liveness_group_add(l->g, hb) != 0)
 				exit(1);
 		}
 		heap = heap_bytes() - heap;
-		l->next = liveness_group_deadline(&l->g);
+		l->next = liveness_group_deadline(l->g);
 		/* The hb, the group object, and all the group allocated, as the heap counts it. */
 		l->r.bytes = (double)sizeof(struct liveness_hb) + ((double)heap + sizeof(l->g)) / n;
 		break;
@@ -320,12 +320,12 @@ liveness_loop(struct lane *l, struct seq *s, liveness_time *next, uint64_t until
 			enum liveness_event ev;
 			uint32_t q;
 
-			while ((hb = liveness_group_step(&l->g, *next, &ev, &q)) != NULL) {
+			while (liveness_group_step(l->g, *next, &hb, &ev, &q) > 0) {
 				if (ev == LIVENESS_PING)
 					liveness_hb_pong(hb, q, *next);
 				pings++;
 			}
-			*next = liveness_group_deadline(&l->g);
+			*next = liveness_group_deadline(l->g);
 		}
 		__builtin_prefetch(l->lv + (size_t)ahead * size, 1);
 		(*(uint64_t *)(void *)(obj + bytes_offset))++;
@@ -391,7 +391,7 @@ static void lane_run(struct lane *l, uint64_t until)
 static void lane_close(struct lane *l)
 {
 	if (l->lv != NULL)
-		liveness_group_free(&l->g);
+		liveness_group_free(l->g);
 	free(l->last);
 	free(l->lv);
 	free(l->app);

@@ -72,7 +72,7 @@ _Static_assert(offsetof(struct conn, rx) + sizeof(struct proto_rx) <= 64,
 struct server {
 	int ep, listener, spare;
 	struct conn *dead; /* dropped this iteration, freed at its end */
-	struct liveness_group group;
+	struct liveness_group *group;
 	struct liveness_policy policy;
 	unsigned long conns, accepted, pings, pongs;
 };
@@ -125,7 +125,7 @@ static void drop(struct server *s, struct conn *c, enum liveness_cause cause, li
 	if (c->fd < 0)
 		return; /* dropped already in this batch */
 	verdict_log("disconnect", c->peer, &c->hb, cause, now);
-	liveness_group_remove(&s->group, &c->hb);
+	liveness_group_remove(s->group, &c->hb);
 	/* An abortive close: a plain close() on a vanished peer leaves an orphan
 	 * retransmitting for minutes. close() removes the fd from the epoll set. */
 	r = liveness_abort(c->fd);
@@ -224,7 +224,7 @@ static void on_accept(struct server *s, liveness_time now)
 		if (c != NULL)
 			memset(c, 0, sizeof(*c));
 		if (c == NULL || (r = liveness_hb_init(&c->hb, &s->policy, now)) != 0 ||
-		    (r = liveness_group_add(&s->group, &c->hb)) != 0) {
+		    (r = liveness_group_add(s->group, &c->hb)) != 0) {
 			fprintf(stderr, "epoll: new connection: %s\n",
 				liveness_strerror(c == NULL ? -ENOMEM : r));
 			free(c);
@@ -248,7 +248,7 @@ static void step_group(struct server *s, liveness_time now)
 	enum liveness_event ev;
 	uint32_t seq;
 
-	while ((hb = liveness_group_step(&s->group, now, &ev, &seq)) != NULL) {
+	while (liveness_group_step(s->group, now, &hb, &ev, &seq) > 0) {
 		struct conn *c = liveness_container_of(hb, struct conn, hb);
 		if (ev == LIVENESS_PING) {
 			s->pings++;
@@ -321,8 +321,8 @@ int main(int argc, char **argv)
 				      timeout * LIVENESS_MSEC)) != 0)
 		die("liveness_policy_init", r);
 	now = liveness_now();
-	if ((r = liveness_group_init(&s.group, res * LIVENESS_MSEC, now)) != 0)
-		die("liveness_group_init", r);
+	if ((r = liveness_group_new(&s.group, res * LIVENESS_MSEC, now)) != 0)
+		die("liveness_group_new", r);
 
 	s.listener = listen_on(addr, (uint16_t)port, &plan);
 	s.spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -345,7 +345,7 @@ int main(int argc, char **argv)
 	next_stats = stats ? now + LIVENESS_SEC : LIVENESS_NEVER;
 	for (;;) {
 		struct epoll_event evs[256];
-		liveness_time deadline = liveness_group_deadline(&s.group);
+		liveness_time deadline = liveness_group_deadline(s.group);
 		int n;
 
 		if (next_stats < deadline)

@@ -47,7 +47,7 @@ struct conn {
 
 static struct event_base *base;
 static struct event *timer; /* the group's only timer */
-static struct liveness_group group;
+static struct liveness_group *group;
 static struct liveness_policy policy;
 static struct liveness_tcp plan;
 
@@ -62,7 +62,7 @@ static void die(const char *what, int err)
 /* Point the timer at the group's next deadline. */
 static void arm(void)
 {
-	liveness_time d = liveness_group_deadline(&group);
+	liveness_time d = liveness_group_deadline(group);
 	int ms;
 	struct timeval tv;
 
@@ -84,7 +84,7 @@ static void drop(struct liveness_hb *hb, enum liveness_cause cause, liveness_tim
 
 	verdict_log("verdict", c->peer, hb, cause, now);
 	fflush(stdout);
-	liveness_group_remove(&group, &c->hb);
+	liveness_group_remove(group, &c->hb);
 	event_free(c->read_ev);
 	if ((r = liveness_abort(c->fd)) != 0) {
 		fprintf(stderr, "event: liveness_abort: %s\n", liveness_strerror(r));
@@ -117,7 +117,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	proto_step_group(&group, liveness_now(), send_frame, fd_of, drop);
+	proto_step_group(group, liveness_now(), send_frame, fd_of, drop);
 	fflush(stdout);
 	arm();
 }
@@ -160,7 +160,7 @@ static void start(int fd, const struct sockaddr_in *a)
 	if (c->read_ev == NULL || event_add(c->read_ev, NULL) != 0)
 		die("event_new", ENOMEM);
 	if ((r = liveness_hb_init(&c->hb, &policy, now)) != 0 ||
-	    (r = liveness_group_add(&group, &c->hb)) != 0)
+	    (r = liveness_group_add(group, &c->hb)) != 0)
 		die("heartbeat", r);
 	arm();
 }
@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 	if ((r = liveness_policy_init(&policy, a.interval * LIVENESS_MSEC,
 				      a.timeout * LIVENESS_MSEC)) != 0 ||
 	    (r = liveness_tcp_plan(&plan, 2500 * LIVENESS_MSEC)) != 0 ||
-	    (r = liveness_group_init(&group, 100 * LIVENESS_MSEC, liveness_now())) != 0)
+	    (r = liveness_group_new(&group, 100 * LIVENESS_MSEC, liveness_now())) != 0)
 		die("setup", r);
 	base = event_base_new();
 	if (base == NULL || (timer = evtimer_new(base, on_timer, NULL)) == NULL)

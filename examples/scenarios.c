@@ -277,18 +277,18 @@ static int heartbeat(int fd, const struct liveness_policy *pol, liveness_time he
 		     void (*hurt)(int fd, pid_t pid), pid_t pid, enum liveness_cause *cause,
 		     liveness_time *took)
 {
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb hb = {0}; /* zeroed, as liveness_hb_init() wants it */
 	liveness_time now = liveness_now(), start = now, last_proof = now;
 	int hurt_done = 0, r = -1;
 
-	if (liveness_group_init(&g, RESOLUTION, now) != 0)
+	if (liveness_group_new(&g, RESOLUTION, now) != 0)
 		return -1;
-	if (liveness_hb_init(&hb, pol, now) != 0 || liveness_group_add(&g, &hb) != 0)
+	if (liveness_hb_init(&hb, pol, now) != 0 || liveness_group_add(g, &hb) != 0)
 		goto out;
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
-		liveness_time deadline = liveness_group_deadline(&g);
+		liveness_time deadline = liveness_group_deadline(g);
 		struct liveness_hb *due;
 		enum liveness_event ev;
 		char b[256];
@@ -313,7 +313,7 @@ static int heartbeat(int fd, const struct liveness_policy *pol, liveness_time he
 			hurt(fd, pid);
 			hurt_done = 1;
 		}
-		while ((due = liveness_group_step(&g, now, &ev, NULL)) != NULL) {
+		while (liveness_group_step(g, now, &due, &ev, NULL) > 0) {
 			if (ev == LIVENESS_DEAD) {
 				/* Hung (its kernel still ACKs) or vanished (nothing does)? */
 				*cause = liveness_diagnose_heartbeat(fd);
@@ -332,8 +332,8 @@ static int heartbeat(int fd, const struct liveness_policy *pol, liveness_time he
 		}
 	}
 out:
-	liveness_group_remove(&g, &hb);
-	liveness_group_free(&g);
+	liveness_group_remove(g, &hb);
+	liveness_group_free(g);
 	return r;
 }
 

@@ -45,7 +45,7 @@ struct conn {
 
 static uv_loop_t *loop;
 static uv_timer_t timer; /* the group's only timer */
-static struct liveness_group group;
+static struct liveness_group *group;
 static struct liveness_policy policy;
 static struct liveness_tcp plan;
 static unsigned long wanted, connected;
@@ -63,7 +63,7 @@ static void on_timer(uv_timer_t *t);
 /* Point the timer at the group's next deadline. */
 static void arm(void)
 {
-	liveness_time d = liveness_group_deadline(&group);
+	liveness_time d = liveness_group_deadline(group);
 
 	if (d == LIVENESS_NEVER) {
 		uv_timer_stop(&timer);
@@ -94,7 +94,7 @@ static void drop(struct liveness_hb *hb, enum liveness_cause cause, liveness_tim
 
 	verdict_log("verdict", c->peer, hb, cause, now);
 	fflush(stdout);
-	liveness_group_remove(&group, &c->hb);
+	liveness_group_remove(group, &c->hb);
 	/* libuv's abortive close; fall back to a plain one if it refuses. */
 	if (uv_tcp_close_reset(&c->tcp, on_closed) != 0)
 		uv_close((uv_handle_t *)&c->tcp, on_closed);
@@ -128,7 +128,7 @@ static enum liveness_cause send_frame(struct liveness_hb *hb, int type, uint32_t
 static void on_timer(uv_timer_t *t)
 {
 	(void)t;
-	proto_step_group(&group, liveness_now(), send_frame, fd_of, drop);
+	proto_step_group(group, liveness_now(), send_frame, fd_of, drop);
 	fflush(stdout);
 	arm();
 }
@@ -178,7 +178,7 @@ static void start(struct conn *c, int set_plan)
 	    (r = liveness_tcp_set(fd, &plan)) != 0)
 		die("liveness_tcp_set", r);
 	if ((r = liveness_hb_init(&c->hb, &policy, now)) != 0 ||
-	    (r = liveness_group_add(&group, &c->hb)) != 0)
+	    (r = liveness_group_add(group, &c->hb)) != 0)
 		die("heartbeat", r);
 	if ((r = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read)) != 0)
 		die("uv_read_start", -r);
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 	if ((r = liveness_policy_init(&policy, a.interval * LIVENESS_MSEC,
 				      a.timeout * LIVENESS_MSEC)) != 0 ||
 	    (r = liveness_tcp_plan(&plan, 2500 * LIVENESS_MSEC)) != 0 ||
-	    (r = liveness_group_init(&group, 100 * LIVENESS_MSEC, liveness_now())) != 0)
+	    (r = liveness_group_new(&group, 100 * LIVENESS_MSEC, liveness_now())) != 0)
 		die("setup", r);
 	uv_timer_init(loop, &timer);
 

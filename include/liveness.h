@@ -3,10 +3,14 @@
  * heartbeats and connection groups.
  *
  * The one public header of libliveness. Every function that can fail
- * returns 0 (or a documented non-negative value) on success and a negated
- * errno on failure; none reports through errno alone. The library keeps no
- * global state, owns no thread and reads no clock except in liveness_now().
- * Objects are used by one thread at a time.
+ * returns an int: 0 (or a documented non-negative value) on success and a
+ * negated errno on failure; none reports through errno alone. No function
+ * answers bad input with something a valid call could return: a function
+ * that returns a value instead has one that no valid call gives (0 for a
+ * deadline or a bound, LIVENESS_NEVER for a round-trip time, "unknown" for
+ * a name). The library keeps no global state, owns no thread and reads no
+ * clock except in liveness_now(). Objects are used by one thread at a time.
+ * See liveness(3).
  *
  * Time is the caller's CLOCK_MONOTONIC in nanoseconds (liveness_time).
  * LIVENESS_NEVER means "no deadline".
@@ -114,8 +118,8 @@ LIVENESS_EXPORT int liveness_tcp_plan(struct liveness_tcp *t, liveness_time budg
  * LIVENESS_NOMINAL, the schedule without lateness. flags is LIVENESS_IDLE or
  * LIVENESS_BUSY, optionally ORed with LIVENESS_NOMINAL. The busy case reads
  * net.ipv4.tcp_retries2 when user_timeout is 0. LIVENESS_NEVER when nothing
- * would detect the death (keepalive off and idle) or when t is NULL,
- * invalid, or flags unknown.
+ * would detect the death (keepalive off and idle); 0, which no setting gives,
+ * when t is NULL or invalid or flags unknown.
  */
 LIVENESS_EXPORT liveness_time liveness_tcp_bound(const struct liveness_tcp *t, int flags);
 
@@ -304,16 +308,19 @@ LIVENESS_EXPORT void liveness_hb_pong(struct liveness_hb *hb, uint32_t seq, live
  */
 LIVENESS_EXPORT int liveness_hb_peer_ping(struct liveness_hb *hb, liveness_time now);
 
-/* Absolute time of the next action due, or LIVENESS_NEVER. */
+/*
+ * Absolute time of the next action due, LIVENESS_NEVER when nothing is (a
+ * dead hb), or 0 for hb NULL or not initialized (no deadline is 0).
+ */
 LIVENESS_EXPORT liveness_time liveness_hb_deadline(const struct liveness_hb *hb);
 
 /*
- * The action due at now: LIVENESS_NONE before liveness_hb_deadline(),
- * LIVENESS_PING with a new *seq (seq may be NULL), or LIVENESS_DEAD once,
- * after which nothing more is due.
+ * The action due at now, an enum liveness_event: LIVENESS_NONE before
+ * liveness_hb_deadline(), LIVENESS_PING with a new *seq (seq may be NULL),
+ * or LIVENESS_DEAD once, after which nothing more is due. -EINVAL if hb is
+ * NULL or not initialized.
  */
-LIVENESS_EXPORT enum liveness_event liveness_hb_step(struct liveness_hb *hb, liveness_time now,
-						     uint32_t *seq);
+LIVENESS_EXPORT int liveness_hb_step(struct liveness_hb *hb, liveness_time now, uint32_t *seq);
 
 /*
  * The last proof of life in *at: the connection's start, the latest bytes
@@ -324,60 +331,46 @@ LIVENESS_EXPORT enum liveness_event liveness_hb_step(struct liveness_hb *hb, liv
  */
 LIVENESS_EXPORT int liveness_hb_last_proof(const struct liveness_hb *hb, liveness_time *at);
 
-/* Smoothed round-trip time in nanoseconds (RFC 6298), 0 before any sample. */
+/*
+ * Smoothed round-trip time in nanoseconds (RFC 6298), 0 before any sample,
+ * LIVENESS_NEVER for hb NULL or not initialized.
+ */
 LIVENESS_EXPORT liveness_time liveness_hb_rtt(const struct liveness_hb *hb);
 /* LAYER3-END */
 
 /* ---- Layer 4: many connections in one loop ------------------------------ */
 /* LAYER4-BEGIN (declarations owned by lib/group.c) */
 
-struct liveness__bucket; /* private to lib/group.c */
-struct liveness__chunk;
-
 /*
  * Many heartbeats stepped from one loop: a hashed timing wheel of arrays of
- * pointers to the struct liveness_hb objects the caller embeds. All fields
- * are private.
+ * pointers to the struct liveness_hb objects the caller embeds. Opaque: the
+ * caller holds a pointer from liveness_group_new().
  */
-struct liveness_group {
-	struct liveness__bucket *wheel;  /* slots + 2 buckets: the slots, due, never */
-	struct liveness__bucket *cur;    /* the slot being stepped, or NULL */
-	struct liveness__chunk *spare;   /* free chunks of member pointers */
-	struct liveness__chunk *blocks;  /* allocations of chunks */
-	uint64_t *used;                  /* one bit per non-empty slot */
-	const struct liveness_policy *policy; /* of the member added last; NULL if none */
-	liveness_time interval, span;    /* its interval and jitter span */
-	liveness_time resolution;
-	uint64_t magic;                  /* UINT64_MAX / resolution, to divide by it */
-	liveness_time now;               /* latest time passed in */
-	uint64_t tick;                   /* next wheel tick to visit */
-	uint64_t max_tick;               /* last tick whose time is representable */
-	uint64_t members;
-	uint64_t chunks;                 /* chunks allocated, for members */
-	uint32_t mask;                   /* slots - 1 */
-};
+struct liveness_group;
 
 /*
- * Make g an empty group whose wheel ticks every resolution nanoseconds,
- * starting at now. Allocates the wheel; liveness_group_add() allocates room
- * for members as the group grows, and nothing else allocates. Returns 0,
- * -EINVAL (g NULL, resolution 0) or -ENOMEM; *g is unchanged on failure.
+ * Make *g an empty group whose wheel ticks every resolution nanoseconds,
+ * starting at now. Allocates the group and its wheel; liveness_group_add()
+ * allocates room for members as the group grows, and nothing else
+ * allocates. Returns 0, -EINVAL (g NULL, resolution 0) or -ENOMEM; *g is
+ * unchanged on failure.
  */
-LIVENESS_EXPORT int liveness_group_init(struct liveness_group *g, liveness_time resolution,
-					liveness_time now);
+LIVENESS_EXPORT int liveness_group_new(struct liveness_group **g, liveness_time resolution,
+				       liveness_time now);
 
 /*
- * Free the wheel and the room for members. Members are detached (they may be
- * added to another group or freed). g NULL, or freed twice, is a no-op.
+ * Free the group. Members are detached (they may be stepped alone,
+ * initialized again, added to another group or freed). NULL is a no-op;
+ * g is invalid afterwards.
  */
 LIVENESS_EXPORT void liveness_group_free(struct liveness_group *g);
 
 /*
  * Add an initialized hb, in O(1) (amortized: the room for members, 8 to 12
  * bytes each plus up to 512 bytes per wheel slot in use, grows by half when
- * short). Returns 0, -EINVAL (g or hb NULL, hb not
- * initialized, or its policy's retry shorter than the group's resolution),
- * -EEXIST (hb is already in a group) or -ENOMEM, changing nothing on error.
+ * short). Returns 0, -EINVAL (g or hb NULL, hb not initialized, or its
+ * policy's retry shorter than the group's resolution), -EEXIST (hb is
+ * already in a group) or -ENOMEM, changing nothing on error.
  */
 LIVENESS_EXPORT int liveness_group_add(struct liveness_group *g, struct liveness_hb *hb);
 
@@ -391,23 +384,24 @@ LIVENESS_EXPORT void liveness_group_remove(struct liveness_group *g, struct live
  * When to step the group next: the wheel tick at or after the earliest
  * member deadline (liveness_hb_deadline() rounded up to the resolution, so
  * up to one resolution after it; sometimes a tick before it, a step that
- * finds nothing due), now if a member is overdue, or LIVENESS_NEVER for an
- * empty group.
+ * finds nothing due), now if a member is overdue, LIVENESS_NEVER for an
+ * empty group, or 0 for g NULL (no deadline is 0).
  */
 LIVENESS_EXPORT liveness_time liveness_group_deadline(const struct liveness_group *g);
 
 /*
- * Step the members due at now, one per call: returns a member with *ev
- * LIVENESS_PING (and *seq) or LIVENESS_DEAD, or NULL when nothing more is
- * due. A member returned with LIVENESS_DEAD has left the group. ev and seq
- * may be NULL. A loop that sleeps until liveness_group_deadline() and wakes
- * up to L late gets every verdict within timeout + resolution + L of the
- * last proof; waking more than retry after a member's tick is a local
- * stall, answered with a fresh ping first.
+ * Step the members due at now, one per call: returns 1 with the member in
+ * *member and *ev LIVENESS_PING (and *seq) or LIVENESS_DEAD; 0 with *member
+ * NULL and *ev LIVENESS_NONE when nothing more is due; -EINVAL (g or member
+ * NULL). A member returned with LIVENESS_DEAD has left the group. ev and seq
+ * may be NULL. Call it while it returns 1. A loop that sleeps until
+ * liveness_group_deadline() and wakes up to L late gets every verdict within
+ * timeout + resolution + L of the last proof; waking more than retry after a
+ * member's tick is a local stall, answered with a fresh ping first.
  */
-LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g,
-							liveness_time now,
-							enum liveness_event *ev, uint32_t *seq);
+LIVENESS_EXPORT int liveness_group_step(struct liveness_group *g, liveness_time now,
+					struct liveness_hb **member, enum liveness_event *ev,
+					uint32_t *seq);
 
 /* The object of type `type` whose member `member` is at ptr. */
 #define liveness_container_of(ptr, type, member)                                   \

@@ -80,7 +80,32 @@ struct liveness__chunk {
 	struct liveness_hb *hb[ENTRIES];
 };
 
+/*
+ * The group: private, so that the wheel's layout can change without
+ * breaking a caller; one allocation holds it, the used bits and the
+ * buckets (liveness_group_new()).
+ */
+struct liveness_group {
+	struct liveness__bucket *wheel;  /* slots + 2 buckets: the slots, due, never */
+	struct liveness__bucket *cur;    /* the slot being stepped, or NULL */
+	struct liveness__chunk *spare;   /* free chunks of member pointers */
+	struct liveness__chunk *blocks;  /* allocations of chunks */
+	uint64_t *used;                  /* one bit per non-empty slot */
+	const struct liveness_policy *policy; /* of the member added last; NULL if none */
+	liveness_time interval, span;    /* its interval and jitter span */
+	liveness_time resolution;
+	uint64_t magic;                  /* UINT64_MAX / resolution, to divide by it */
+	liveness_time now;               /* latest time passed in */
+	uint64_t tick;                   /* next wheel tick to visit */
+	uint64_t max_tick;               /* last tick whose time is representable */
+	uint64_t members;
+	uint64_t chunks;                 /* chunks allocated, for members */
+	uint32_t mask;                   /* slots - 1 */
+};
+
 _Static_assert(sizeof(struct liveness__chunk) == CHUNK_BYTES, "chunk size");
+_Static_assert(sizeof(struct liveness_group) % sizeof(uint64_t) == 0,
+	       "the used bits follow the group in its allocation");
 _Static_assert((CHUNK_BYTES & (CHUNK_BYTES - 1)) == 0, "chunks align to their size");
 _Static_assert(PREFETCH <= ENTRIES, "prefetch within the next chunk");
 
@@ -303,33 +328,31 @@ static int find_used(const struct liveness_group *g, uint64_t tick, uint64_t cou
 	return 0;
 }
 
-LIVENESS_EXPORT int liveness_group_init(struct liveness_group *g, liveness_time resolution,
-					liveness_time now)
+LIVENESS_EXPORT int liveness_group_new(struct liveness_group **gp, liveness_time resolution,
+				       liveness_time now)
 {
 	liveness_time want;
 	uint32_t n = MIN_SLOTS;
-	struct liveness__bucket *wheel;
-	uint64_t *used;
+	struct liveness_group *g;
 
-	if (g == NULL || resolution == 0)
+	if (gp == NULL || resolution == 0)
 		return -EINVAL;
 	want = REVOLUTION / resolution;
 	while (n < want && n < MAX_SLOTS)
 		n *= 2;
-	/* One allocation: the used bits, then the slots and the due and never buckets. */
-	used = calloc(1, n / 64 * sizeof(*used) + (n + 2) * sizeof(*wheel));
-	if (used == NULL)
+	/* One allocation: the group, the used bits, then the slots and the due and never buckets. */
+	g = calloc(1, sizeof(*g) + n / 64 * sizeof(uint64_t) + (n + 2) * sizeof(struct liveness__bucket));
+	if (g == NULL)
 		return -ENOMEM;
-	wheel = (struct liveness__bucket *)(used + n / 64);
-	memset(g, 0, sizeof(*g));
-	g->wheel = wheel;
-	g->used = used;
+	g->used = (uint64_t *)(g + 1);
+	g->wheel = (struct liveness__bucket *)(g->used + n / 64);
 	g->resolution = resolution;
 	g->magic = UINT64_MAX / resolution;
 	g->now = now;
 	g->tick = now / resolution + 1; /* ticks up to now count as visited */
 	g->max_tick = (LIVENESS_NEVER - 1) / resolution;
 	g->mask = n - 1;
+	*gp = g;
 	return 0;
 }
 
@@ -337,7 +360,7 @@ LIVENESS_EXPORT void liveness_group_free(struct liveness_group *g)
 {
 	struct liveness__chunk *c, *next;
 
-	if (g == NULL || g->wheel == NULL)
+	if (g == NULL)
 		return;
 	for (uint32_t i = 0; i < slots(g) + 2; i++) {
 		struct liveness__bucket *b = &g->wheel[i];
@@ -350,8 +373,7 @@ LIVENESS_EXPORT void liveness_group_free(struct liveness_group *g)
 		next = c->next;
 		free(c);
 	}
-	free(g->used); /* the one allocation of init */
-	memset(g, 0, sizeof(*g));
+	free(g); /* with the used bits and the buckets */
 }
 
 LIVENESS_EXPORT int liveness_group_add(struct liveness_group *g, struct liveness_hb *hb)
@@ -359,7 +381,7 @@ LIVENESS_EXPORT int liveness_group_add(struct liveness_group *g, struct liveness
 	struct view v;
 	int err;
 
-	if (g == NULL || g->wheel == NULL || hb == NULL || hb->policy == NULL)
+	if (g == NULL || hb == NULL || hb->policy == NULL)
 		return -EINVAL;
 	if (hb->pprev != NULL)
 		return -EEXIST;
@@ -388,7 +410,7 @@ LIVENESS_EXPORT void liveness_group_remove(struct liveness_group *g, struct live
 	struct liveness__bucket *b;
 	uintptr_t at;
 
-	if (g == NULL || g->wheel == NULL || hb == NULL || hb->pprev == NULL)
+	if (g == NULL || hb == NULL || hb->pprev == NULL)
 		return;
 	entry = hb->pprev;
 	b = chunk_of(entry)->bucket;
@@ -409,8 +431,8 @@ LIVENESS_EXPORT liveness_time liveness_group_deadline(const struct liveness_grou
 {
 	uint64_t tick;
 
-	if (g == NULL || g->wheel == NULL)
-		return LIVENESS_NEVER;
+	if (g == NULL)
+		return 0; /* no deadline is 0: time runs from the group's start on */
 	if (due(g)->head != NULL || g->cur != NULL)
 		return g->now;
 	if (!find_used(g, g->tick, slots(g), &tick))
@@ -518,19 +540,20 @@ static struct liveness_hb *refile(struct liveness_group *g, liveness_time now)
 	}
 }
 
-LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g,
-							liveness_time now,
-							enum liveness_event *ev, uint32_t *seq)
+LIVENESS_EXPORT int liveness_group_step(struct liveness_group *g, liveness_time now,
+					struct liveness_hb **member, enum liveness_event *ev,
+					uint32_t *seq)
 {
 	struct liveness_hb *hb;
 	enum liveness_event e;
 	liveness_time next;
 	struct view v;
 
+	if (g == NULL || member == NULL)
+		return -EINVAL;
+	*member = NULL;
 	if (ev != NULL)
 		*ev = LIVENESS_NONE;
-	if (g == NULL || g->wheel == NULL)
-		return NULL;
 	if (now < g->now)
 		now = g->now; /* a clock running backwards: no time passes */
 	g->now = now;
@@ -545,7 +568,7 @@ LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g
 				continue;
 		} else {
 			if (!take_slot(g, now))
-				return NULL;
+				return 0;
 			continue;
 		}
 		/* Maybe due: the exact deadline, and what is due now. */
@@ -553,16 +576,15 @@ LIVENESS_EXPORT struct liveness_hb *liveness_group_step(struct liveness_group *g
 		if (e == LIVENESS_DEAD) {
 			hb->pprev = NULL;
 			g->members--;
-			if (ev != NULL)
-				*ev = e;
-			return hb;
+		} else {
+			v = view_of(g);
+			file(g, &v, hb, next);
+			if (e == LIVENESS_NONE)
+				continue;
 		}
-		v = view_of(g);
-		file(g, &v, hb, next);
-		if (e != LIVENESS_NONE) {
-			if (ev != NULL)
-				*ev = e;
-			return hb;
-		}
+		*member = hb;
+		if (ev != NULL)
+			*ev = e;
+		return 1;
 	}
 }

@@ -172,6 +172,9 @@ LIVENESS_EXPORT int liveness_hb_peer_ping(struct liveness_hb *hb, liveness_time 
 
 LIVENESS_EXPORT liveness_time liveness_hb_deadline(const struct liveness_hb *hb)
 {
+	/* 0 for bad input, which no deadline is: every one is after the hb's start. */
+	if (hb == NULL || hb->policy == NULL)
+		return 0;
 	return hb_due(hb);
 }
 
@@ -231,12 +234,13 @@ enum liveness_event liveness__hb_step(struct liveness_hb *hb, liveness_time now,
 	return ev;
 }
 
-LIVENESS_EXPORT enum liveness_event liveness_hb_step(struct liveness_hb *hb, liveness_time now,
-						     uint32_t *seq)
+LIVENESS_EXPORT int liveness_hb_step(struct liveness_hb *hb, liveness_time now, uint32_t *seq)
 {
 	liveness_time next;
 
-	return liveness__hb_step(hb, now, seq, 1, &next);
+	if (hb == NULL || hb->policy == NULL)
+		return -EINVAL;
+	return (int)liveness__hb_step(hb, now, seq, 1, &next);
 }
 
 LIVENESS_EXPORT int liveness_hb_last_proof(const struct liveness_hb *hb, liveness_time *at)
@@ -249,7 +253,9 @@ LIVENESS_EXPORT int liveness_hb_last_proof(const struct liveness_hb *hb, livenes
 
 LIVENESS_EXPORT liveness_time liveness_hb_rtt(const struct liveness_hb *hb)
 {
-	if (hb == NULL || hb->policy == NULL || !(hb->peer & HB_RTT))
+	if (hb == NULL || hb->policy == NULL)
+		return LIVENESS_NEVER; /* bad input: no round trip takes that long */
+	if (!(hb->peer & HB_RTT))
 		return 0;
 	return (liveness_time)hb->srtt_us * LIVENESS_USEC;
 }

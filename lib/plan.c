@@ -155,8 +155,9 @@ static liveness_time bound(const struct liveness_tcp *t, int flags, int retries)
 	liveness_time worst = 0;
 	size_t i;
 
+	/* Bad input gets 0, which no setting gives: detection takes at least a second. */
 	if (!t || !liveness__tcp_timing_valid(t) || (flags & ~(LIVENESS_BUSY | LIVENESS_NOMINAL)))
-		return LIVENESS_NEVER;
+		return 0;
 	if (!busy && !t->keepalive)
 		return LIVENESS_NEVER;
 	for (i = 0; i < sizeof(hz_values) / sizeof(hz_values[0]); i++) {

@@ -680,7 +680,7 @@ static void silent_peer(const struct liveness_policy *p, liveness_time resolutio
 			liveness_time start, liveness_time proof, liveness_time *first_ping,
 			liveness_time *verdict)
 {
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb hb;
 	liveness_time now = start;
 	int steps;
@@ -688,25 +688,25 @@ static void silent_peer(const struct liveness_policy *p, liveness_time resolutio
 	memset(&hb, 0, sizeof(hb));
 	*first_ping = *verdict = LIVENESS_NEVER;
 	ck_assert_int_eq(liveness_hb_init(&hb, p, start), 0);
-	ck_assert_int_eq(liveness_group_init(&g, resolution, start), 0);
+	ck_assert_int_eq(liveness_group_new(&g, resolution, start), 0);
 	/* liveness_group_add() refuses a policy whose retry is shorter than the resolution. */
-	ck_assert_msg(liveness_group_add(&g, &hb) == 0, "retry %llu ns < resolution %llu ns",
+	ck_assert_msg(liveness_group_add(g, &hb) == 0, "retry %llu ns < resolution %llu ns",
 		      (unsigned long long)p->retry, (unsigned long long)resolution);
 	liveness_hb_rx(&hb, proof);
 	for (steps = 0; steps < 1000 && *verdict == LIVENESS_NEVER; steps++) {
 		enum liveness_event ev;
 		struct liveness_hb *m;
 
-		now = liveness_group_deadline(&g);
+		now = liveness_group_deadline(g);
 		ck_assert_uint_ne(now, LIVENESS_NEVER);
-		while ((m = liveness_group_step(&g, now, &ev, NULL))) {
+		while (liveness_group_step(g, now, &m, &ev, NULL) > 0) {
 			if (ev == LIVENESS_PING && *first_ping == LIVENESS_NEVER)
 				*first_ping = now;
 			if (ev == LIVENESS_DEAD)
 				*verdict = now;
 		}
 	}
-	liveness_group_free(&g);
+	liveness_group_free(g);
 	ck_assert_msg(*verdict != LIVENESS_NEVER, "no verdict after %d steps", steps);
 }
 

@@ -13,6 +13,25 @@
 #define S LIVENESS_SEC
 #define MS LIVENESS_MSEC
 
+/*
+ * liveness_group_step() through its contract: 1 with a member and an event,
+ * or 0 with neither; the member, or NULL.
+ */
+static struct liveness_hb *step(struct liveness_group *g, liveness_time now,
+				enum liveness_event *ev, uint32_t *seq)
+{
+	struct liveness_hb *member = (struct liveness_hb *)1;
+	enum liveness_event e = (enum liveness_event)-1;
+	int r = liveness_group_step(g, now, &member, &e, seq);
+
+	ck_assert_int_ge(r, 0);
+	ck_assert_int_le(r, 1);
+	ck_assert(r == 1 ? member != NULL && e != LIVENESS_NONE : member == NULL && e == LIVENESS_NONE);
+	if (ev != NULL)
+		*ev = e;
+	return member;
+}
+
 static struct liveness_policy exact(liveness_time interval, liveness_time timeout,
 				    liveness_time retry)
 {
@@ -35,58 +54,83 @@ static liveness_time ceil_to(liveness_time t, liveness_time res)
  */
 static int in_a_group(struct liveness_hb *hb)
 {
-	struct liveness_group probe;
+	struct liveness_group *probe;
 	int r;
 
-	ck_assert_int_eq(liveness_group_init(&probe, 1, 0), 0);
-	r = liveness_group_add(&probe, hb);
+	ck_assert_int_eq(liveness_group_new(&probe, 1, 0), 0);
+	r = liveness_group_add(probe, hb);
 	ck_assert(r == 0 || r == -EEXIST);
-	liveness_group_remove(&probe, hb);
-	liveness_group_free(&probe);
+	liveness_group_remove(probe, hb);
+	liveness_group_free(probe);
 	return r == -EEXIST;
 }
 
 START_TEST(init_rejects)
 {
-	struct liveness_group g, before;
+	struct liveness_group *g, *before;
 
 	memset(&g, 0x5a, sizeof(g));
 	before = g;
-	ck_assert_int_eq(liveness_group_init(NULL, MS, 0), -EINVAL);
-	ck_assert_int_eq(liveness_group_init(&g, 0, 0), -EINVAL);
+	ck_assert_int_eq(liveness_group_new(NULL, MS, 0), -EINVAL);
+	ck_assert_int_eq(liveness_group_new(&g, 0, 0), -EINVAL);
 	ck_assert_mem_eq(&g, &before, sizeof(g));
-	ck_assert_int_eq(liveness_group_init(&g, 1, 0), 0);
-	liveness_group_free(&g);
-	ck_assert_int_eq(liveness_group_init(&g, LIVENESS_NEVER, LIVENESS_NEVER), 0);
-	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
-	liveness_group_free(&g);
-	liveness_group_free(&g); /* twice: a no-op */
-	liveness_group_free(NULL);
-	ck_assert_uint_eq(liveness_group_deadline(NULL), LIVENESS_NEVER);
-	ck_assert_ptr_null(liveness_group_step(NULL, 0, NULL, NULL));
+	ck_assert_int_eq(liveness_group_new(&g, 1, 0), 0);
+	liveness_group_free(g);
+	ck_assert_int_eq(liveness_group_new(&g, LIVENESS_NEVER, LIVENESS_NEVER), 0);
+	ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER);
+	liveness_group_free(g);
+	liveness_group_free(NULL); /* a no-op */
+}
+END_TEST
+
+/* Bad input is an error (0 from deadline, which no deadline is), never an answer. */
+START_TEST(step_and_deadline_reject_bad_input)
+{
+	struct liveness_group *g;
+	struct liveness_hb *member = (struct liveness_hb *)&member;
+	enum liveness_event ev = LIVENESS_DEAD;
+	uint32_t seq = 7;
+
+	ck_assert_uint_eq(liveness_group_deadline(NULL), 0);
+	ck_assert_int_eq(liveness_group_step(NULL, 0, &member, &ev, &seq), -EINVAL);
+	ck_assert_int_eq(liveness_group_new(&g, MS, 0), 0);
+	ck_assert_int_eq(liveness_group_step(g, 0, NULL, &ev, &seq), -EINVAL);
+	/* Nothing written on failure. */
+	ck_assert_ptr_eq(member, (struct liveness_hb *)&member);
+	ck_assert_int_eq(ev, LIVENESS_DEAD);
+	ck_assert_uint_eq(seq, 7);
+	/* An empty group has nothing due, which is not an error; ev and seq are optional. */
+	ck_assert_int_eq(liveness_group_step(g, 0, &member, NULL, NULL), 0);
+	ck_assert_ptr_null(member);
+	member = (struct liveness_hb *)&member;
+	ck_assert_int_eq(liveness_group_step(g, 0, &member, &ev, NULL), 0);
+	ck_assert_ptr_null(member);
+	ck_assert_int_eq(ev, LIVENESS_NONE);
+	ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER);
+	liveness_group_free(g);
 }
 END_TEST
 
 START_TEST(add_rejects)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S), fine = p;
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb hb = {0}, zero = {0};
 
 	memset(&zero, 0, sizeof(zero));
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
 	ck_assert_int_eq(liveness_group_add(NULL, &hb), -EINVAL);
-	ck_assert_int_eq(liveness_group_add(&g, NULL), -EINVAL);
-	ck_assert_int_eq(liveness_group_add(&g, &zero), -EINVAL);
-	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &hb), -EEXIST);
+	ck_assert_int_eq(liveness_group_add(g, NULL), -EINVAL);
+	ck_assert_int_eq(liveness_group_add(g, &zero), -EINVAL);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
+	ck_assert_int_eq(liveness_group_add(g, &hb), -EEXIST);
 	/* A retry the wheel cannot keep. */
 	fine.retry = 99 * MS;
 	ck_assert_int_eq(liveness_hb_init(&zero, &fine, 0), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &zero), -EINVAL);
+	ck_assert_int_eq(liveness_group_add(g, &zero), -EINVAL);
 	ck_assert(!in_a_group(&zero));
-	liveness_group_free(&g);
+	liveness_group_free(g);
 	ck_assert(!in_a_group(&hb));
 }
 END_TEST
@@ -94,31 +138,31 @@ END_TEST
 START_TEST(deadline_and_steps)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb hb = {0};
 	enum liveness_event ev;
 	uint32_t seq;
 	liveness_time res = 100 * MS, t0 = 1234567, d;
 
-	ck_assert_int_eq(liveness_group_init(&g, res, t0), 0);
-	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
-	ck_assert_ptr_null(liveness_group_step(&g, t0, &ev, &seq));
+	ck_assert_int_eq(liveness_group_new(&g, res, t0), 0);
+	ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER);
+	ck_assert_ptr_null(step(g, t0, &ev, &seq));
 	ck_assert_int_eq(ev, LIVENESS_NONE);
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, t0), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
 	d = liveness_hb_deadline(&hb);
-	ck_assert_uint_eq(liveness_group_deadline(&g), ceil_to(d, res));
-	ck_assert_ptr_null(liveness_group_step(&g, d - 1, &ev, &seq));
-	ck_assert_ptr_eq(liveness_group_step(&g, ceil_to(d, res), &ev, &seq), &hb);
+	ck_assert_uint_eq(liveness_group_deadline(g), ceil_to(d, res));
+	ck_assert_ptr_null(step(g, d - 1, &ev, &seq));
+	ck_assert_ptr_eq(step(g, ceil_to(d, res), &ev, &seq), &hb);
 	ck_assert_int_eq(ev, LIVENESS_PING);
-	ck_assert_ptr_null(liveness_group_step(&g, ceil_to(d, res), &ev, &seq));
+	ck_assert_ptr_null(step(g, ceil_to(d, res), &ev, &seq));
 	/* Unanswered: retries, then DEAD, which leaves the group. */
 	for (;;) {
-		liveness_time t = liveness_group_deadline(&g);
+		liveness_time t = liveness_group_deadline(g);
 		struct liveness_hb *got;
 
 		ck_assert_uint_ne(t, LIVENESS_NEVER);
-		got = liveness_group_step(&g, t, &ev, &seq);
+		got = step(g, t, &ev, &seq);
 		if (got == NULL)
 			continue;
 		ck_assert_ptr_eq(got, &hb);
@@ -130,63 +174,63 @@ START_TEST(deadline_and_steps)
 		ck_assert_int_eq(ev, LIVENESS_PING);
 	}
 	ck_assert(!in_a_group(&hb));
-	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
-	liveness_group_remove(&g, &hb); /* harmless */
-	liveness_group_remove(&g, &hb);
-	ck_assert_int_eq(liveness_group_add(&g, &hb), 0); /* dead: nothing due */
-	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
-	liveness_group_remove(&g, &hb);
-	liveness_group_free(&g);
+	ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER);
+	liveness_group_remove(g, &hb); /* harmless */
+	liveness_group_remove(g, &hb);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0); /* dead: nothing due */
+	ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER);
+	liveness_group_remove(g, &hb);
+	liveness_group_free(g);
 }
 END_TEST
 
 START_TEST(rx_refiles_lazily)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb hb = {0};
 	enum liveness_event ev;
 	liveness_time res = 100 * MS;
 
-	ck_assert_int_eq(liveness_group_init(&g, res, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, res, 0), 0);
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
 	for (liveness_time t = 0; t <= 25 * S; t += 100 * MS)
 		liveness_hb_rx(&hb, t);
 	/* The wheel does not know yet: it wakes at the old deadline, */
-	ck_assert_uint_eq(liveness_group_deadline(&g), 30 * S);
-	ck_assert_ptr_null(liveness_group_step(&g, 30 * S, &ev, NULL));
+	ck_assert_uint_eq(liveness_group_deadline(g), 30 * S);
+	ck_assert_ptr_null(step(g, 30 * S, &ev, NULL));
 	/* returns nothing, and has re-filed the member at its real deadline. */
-	ck_assert_uint_eq(liveness_group_deadline(&g), 55 * S);
-	ck_assert_ptr_eq(liveness_group_step(&g, 55 * S, &ev, NULL), &hb);
+	ck_assert_uint_eq(liveness_group_deadline(g), 55 * S);
+	ck_assert_ptr_eq(step(g, 55 * S, &ev, NULL), &hb);
 	ck_assert_int_eq(ev, LIVENESS_PING);
-	liveness_group_free(&g);
+	liveness_group_free(g);
 }
 END_TEST
 
 START_TEST(remove_and_empty)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb hb[3] = {0};
 
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
 	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, (liveness_time)i * S), 0);
-		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
+		ck_assert_int_eq(liveness_group_add(g, &hb[i]), 0);
 	}
-	ck_assert_uint_eq(liveness_group_deadline(&g), 30 * S);
-	liveness_group_remove(&g, &hb[0]);
-	ck_assert_uint_eq(liveness_group_deadline(&g), 31 * S);
-	liveness_group_remove(&g, &hb[0]);
-	liveness_group_remove(&g, NULL);
+	ck_assert_uint_eq(liveness_group_deadline(g), 30 * S);
+	liveness_group_remove(g, &hb[0]);
+	ck_assert_uint_eq(liveness_group_deadline(g), 31 * S);
+	liveness_group_remove(g, &hb[0]);
+	liveness_group_remove(g, NULL);
 	liveness_group_remove(NULL, &hb[1]);
-	liveness_group_remove(&g, &hb[2]);
-	ck_assert_uint_eq(liveness_group_deadline(&g), 31 * S);
-	liveness_group_remove(&g, &hb[1]);
-	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
-	ck_assert_ptr_null(liveness_group_step(&g, 1000 * S, NULL, NULL));
-	liveness_group_free(&g);
+	liveness_group_remove(g, &hb[2]);
+	ck_assert_uint_eq(liveness_group_deadline(g), 31 * S);
+	liveness_group_remove(g, &hb[1]);
+	ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER);
+	ck_assert_ptr_null(step(g, 1000 * S, NULL, NULL));
+	liveness_group_free(g);
 }
 END_TEST
 
@@ -195,30 +239,30 @@ START_TEST(remove_between_steps)
 {
 	enum { N = 100 };
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb hb[N] = {0}, *got;
 	int seen = 0;
 
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
 	for (int i = 0; i < N; i++) {
 		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, 0), 0);
-		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
+		ck_assert_int_eq(liveness_group_add(g, &hb[i]), 0);
 	}
-	got = liveness_group_step(&g, 30 * S, NULL, NULL);
+	got = step(g, 30 * S, NULL, NULL);
 	ck_assert_ptr_nonnull(got);
 	for (int i = 0; i < N; i += 2)
-		liveness_group_remove(&g, &hb[i]);
+		liveness_group_remove(g, &hb[i]);
 	if ((got - hb) % 2 != 0)
 		seen++;
-	while ((got = liveness_group_step(&g, 30 * S, NULL, NULL)) != NULL) {
+	while ((got = step(g, 30 * S, NULL, NULL)) != NULL) {
 		ck_assert_int_eq((int)(got - hb) % 2, 1);
 		seen++;
 	}
 	ck_assert_int_eq(seen, N / 2);
 	for (int i = 1; i < N; i += 2)
-		liveness_group_remove(&g, &hb[i]);
-	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
-	liveness_group_free(&g);
+		liveness_group_remove(g, &hb[i]);
+	ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER);
+	liveness_group_free(g);
 }
 END_TEST
 
@@ -226,31 +270,31 @@ END_TEST
 START_TEST(refile_a_revolution_ahead)
 {
 	struct liveness_policy p = exact(60 * S, 200 * S, 20 * S);
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb hb[2] = {0};
 	enum liveness_event ev;
 	liveness_time res = 100 * MS, turn = 1024 * res; /* 64 s / 100 ms, rounded up to 2^k */
 
-	ck_assert_int_eq(liveness_group_init(&g, res, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, res, 0), 0);
 	for (int i = 0; i < 2; i++) {
 		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, 0), 0);
-		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
+		ck_assert_int_eq(liveness_group_add(g, &hb[i]), 0);
 		/* Bytes stamped ahead of the group's clock: due one turn after 60 s. */
 		liveness_hb_rx(&hb[i], turn);
 		ck_assert_uint_eq(liveness_hb_deadline(&hb[i]), 60 * S + turn);
 	}
-	ck_assert_uint_eq(liveness_group_deadline(&g), 60 * S);
-	ck_assert_ptr_null(liveness_group_step(&g, 60 * S, &ev, NULL));
+	ck_assert_uint_eq(liveness_group_deadline(g), 60 * S);
+	ck_assert_ptr_null(step(g, 60 * S, &ev, NULL));
 	/* The first one re-filed while its slot was being stepped: a slot early. */
-	ck_assert_uint_eq(liveness_group_deadline(&g), 60 * S + turn - res);
-	ck_assert_ptr_null(liveness_group_step(&g, 60 * S + turn - res, &ev, NULL));
-	ck_assert_uint_eq(liveness_group_deadline(&g), 60 * S + turn);
+	ck_assert_uint_eq(liveness_group_deadline(g), 60 * S + turn - res);
+	ck_assert_ptr_null(step(g, 60 * S + turn - res, &ev, NULL));
+	ck_assert_uint_eq(liveness_group_deadline(g), 60 * S + turn);
 	for (int i = 0; i < 2; i++) {
-		ck_assert_ptr_nonnull(liveness_group_step(&g, 60 * S + turn, &ev, NULL));
+		ck_assert_ptr_nonnull(step(g, 60 * S + turn, &ev, NULL));
 		ck_assert_int_eq(ev, LIVENESS_PING);
 	}
-	ck_assert_ptr_null(liveness_group_step(&g, 60 * S + turn, &ev, NULL));
-	liveness_group_free(&g);
+	ck_assert_ptr_null(step(g, 60 * S + turn, &ev, NULL));
+	liveness_group_free(g);
 }
 END_TEST
 
@@ -259,30 +303,30 @@ START_TEST(many_members_and_wrong_group)
 {
 	enum { N = 3000 };
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_group g, other;
+	struct liveness_group *g, *other;
 	struct liveness_hb *hb = calloc(N, sizeof(*hb)), *got;
 	char *state = calloc(N, 1); /* 1 removed, 2 stepped */
 	int k = 0;
 
 	ck_assert_ptr_nonnull(hb);
 	ck_assert_ptr_nonnull(state);
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
-	ck_assert_int_eq(liveness_group_init(&other, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&other, 100 * MS, 0), 0);
 	for (int i = 0; i < N; i++) {
 		/* Two slots: many chunks in each list. */
 		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, (liveness_time)(i % 3) * 10 * MS), 0);
-		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
+		ck_assert_int_eq(liveness_group_add(g, &hb[i]), 0);
 	}
-	liveness_group_remove(&other, &hb[5]);
+	liveness_group_remove(other, &hb[5]);
 	ck_assert(in_a_group(&hb[5]));
-	ck_assert_uint_eq(liveness_group_deadline(&g), 30 * S);
+	ck_assert_uint_eq(liveness_group_deadline(g), 30 * S);
 	for (int i = 0; i < N; i += 3) {
-		liveness_group_remove(&g, &hb[i]);
+		liveness_group_remove(g, &hb[i]);
 		ck_assert(!in_a_group(&hb[i]));
 		state[i] = 1;
 	}
-	ck_assert_uint_eq(liveness_group_deadline(&g), 30 * S + 100 * MS);
-	while ((got = liveness_group_step(&g, 30 * S + 100 * MS, NULL, NULL)) != NULL) {
+	ck_assert_uint_eq(liveness_group_deadline(g), 30 * S + 100 * MS);
+	while ((got = step(g, 30 * S + 100 * MS, NULL, NULL)) != NULL) {
 		int i = (int)(got - hb);
 
 		ck_assert_int_eq(state[i], 0);
@@ -290,7 +334,7 @@ START_TEST(many_members_and_wrong_group)
 		/* Remove others while their slot is being stepped. */
 		for (int j = 0; j < 2; j++, k = (k + 7) % N)
 			if (state[k] == 0) {
-				liveness_group_remove(&g, &hb[k]);
+				liveness_group_remove(g, &hb[k]);
 				state[k] = 1;
 			}
 	}
@@ -298,10 +342,10 @@ START_TEST(many_members_and_wrong_group)
 		ck_assert_int_ne(state[i], 0); /* stepped once, or removed */
 		ck_assert_int_eq(in_a_group(&hb[i]), state[i] == 2);
 	}
-	liveness_group_free(&g);
+	liveness_group_free(g);
 	for (int i = 0; i < N; i++)
 		ck_assert(!in_a_group(&hb[i]));
-	liveness_group_free(&other);
+	liveness_group_free(other);
 	free(state);
 	free(hb);
 }
@@ -310,29 +354,29 @@ END_TEST
 START_TEST(far_deadlines)
 {
 	struct liveness_policy p = exact(3600 * S, 7200 * S, 600 * S);
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb hb = {0};
 	enum liveness_event ev;
 	liveness_time res = MS, t, d;
 	int wakeups = 0;
 
 	/* A 1 ms wheel turns in seconds; an hour must still come out on time. */
-	ck_assert_int_eq(liveness_group_init(&g, res, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, res, 0), 0);
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 777), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
 	d = liveness_hb_deadline(&hb);
 	for (;;) {
-		t = liveness_group_deadline(&g);
+		t = liveness_group_deadline(g);
 		ck_assert_uint_le(t, ceil_to(d, res));
 		wakeups++;
-		if (liveness_group_step(&g, t, &ev, NULL) != NULL)
+		if (step(g, t, &ev, NULL) != NULL)
 			break;
 	}
 	ck_assert_int_eq(ev, LIVENESS_PING);
 	ck_assert_uint_ge(t, d);
 	ck_assert_uint_le(t, d + res);
 	ck_assert_int_lt(wakeups, 1000);
-	liveness_group_free(&g);
+	liveness_group_free(g);
 }
 END_TEST
 
@@ -340,19 +384,19 @@ START_TEST(gap_pings_everyone_first)
 {
 	enum { N = 5000 };
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb *hb = calloc(N, sizeof(*hb)), *got;
 	enum liveness_event ev;
 	int pings = 0;
 
 	ck_assert_ptr_nonnull(hb);
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
 	for (int i = 0; i < N; i++) {
 		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, (liveness_time)(i % 600) * 100 * MS), 0);
-		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
+		ck_assert_int_eq(liveness_group_add(g, &hb[i]), 0);
 	}
 	/* The loop was blocked for an hour: a probe for everyone, no verdict. */
-	while ((got = liveness_group_step(&g, 3600 * S, &ev, NULL)) != NULL) {
+	while ((got = step(g, 3600 * S, &ev, NULL)) != NULL) {
 		ck_assert_int_eq(ev, LIVENESS_PING);
 		pings++;
 	}
@@ -361,10 +405,10 @@ START_TEST(gap_pings_everyone_first)
 	liveness_time last = 0;
 	int dead = 0;
 	while (dead < N) {
-		liveness_time t = liveness_group_deadline(&g);
+		liveness_time t = liveness_group_deadline(g);
 
 		ck_assert_uint_ne(t, LIVENESS_NEVER);
-		while ((got = liveness_group_step(&g, t, &ev, NULL)) != NULL)
+		while ((got = step(g, t, &ev, NULL)) != NULL)
 			if (ev == LIVENESS_DEAD) {
 				dead++;
 				last = t;
@@ -372,7 +416,7 @@ START_TEST(gap_pings_everyone_first)
 	}
 	ck_assert_uint_le(last, 3660 * S + 100 * MS);
 	ck_assert_uint_ge(last, 3660 * S);
-	liveness_group_free(&g);
+	liveness_group_free(g);
 	free(hb);
 }
 END_TEST
@@ -389,7 +433,7 @@ static void step_until(struct liveness_group *g, liveness_time res, liveness_tim
 	enum liveness_event ev;
 
 	for (; *t <= end; *t += res)
-		while ((got = liveness_group_step(g, *t, &ev, NULL)) != NULL) {
+		while ((got = step(g, *t, &ev, NULL)) != NULL) {
 			ck_assert(ev == LIVENESS_PING || (dead_ok && ev == LIVENESS_DEAD));
 			if (ev == LIVENESS_PING && first[got - hb] == 0)
 				first[got - hb] = *t;
@@ -409,7 +453,7 @@ START_TEST(policies_mixed_and_reused)
 	enum { N = 600 };
 	const liveness_time res = 100 * MS;
 	struct liveness_policy a, b;
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb *hb = calloc(N, sizeof(*hb));
 	liveness_time first[N], due[N], t = 0;
 
@@ -417,15 +461,15 @@ START_TEST(policies_mixed_and_reused)
 	ck_assert_int_eq(liveness_policy_init(&a, 30 * S, 90 * S), 0);
 	ck_assert_int_eq(liveness_policy_init(&b, 7 * S, 21 * S), 0);
 	b.jitter = 50;
-	ck_assert_int_eq(liveness_group_init(&g, res, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, res, 0), 0);
 	for (int i = 0; i < N; i++) {
 		ck_assert_int_eq(liveness_hb_init(&hb[i], i % 3 ? &a : &b, 0), 0);
-		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
+		ck_assert_int_eq(liveness_group_add(g, &hb[i]), 0);
 	}
 	/* Traffic for 20 s, at times of its own for each member; then silence. */
 	memset(first, 0, sizeof(first));
 	for (liveness_time now = res; now <= 20 * S; now += res) {
-		step_until(&g, res, &t, now, hb, first, 0);
+		step_until(g, res, &t, now, hb, first, 0);
 		for (int i = 0; i < N; i++)
 			if ((i * 7919 + now / res) % 23 == 0)
 				liveness_hb_rx(&hb[i], now);
@@ -435,29 +479,29 @@ START_TEST(policies_mixed_and_reused)
 		first[i] = 0;
 		due[i] = liveness_hb_deadline(&hb[i]);
 	}
-	step_until(&g, res, &t, 60 * S, hb, first, 1);
+	step_until(g, res, &t, 60 * S, hb, first, 1);
 	for (int i = 0; i < N; i++) {
 		ck_assert_uint_ge(first[i], due[i]);
 		ck_assert_uint_le(first[i], due[i] + res);
 	}
 	/* Everyone leaves; a's object now holds a 2 s interval. */
 	for (int i = 0; i < N; i++)
-		liveness_group_remove(&g, &hb[i]);
+		liveness_group_remove(g, &hb[i]);
 	ck_assert_int_eq(liveness_policy_init(&a, 2 * S, 6 * S), 0);
 	for (int i = 0; i < N; i++) {
 		ck_assert_int_eq(liveness_hb_init(&hb[i], &a, t), 0);
-		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
+		ck_assert_int_eq(liveness_group_add(g, &hb[i]), 0);
 		liveness_hb_rx(&hb[i], t + (liveness_time)(i % 10) * res);
 	}
 	memset(first, 0, sizeof(first));
 	for (int i = 0; i < N; i++)
 		due[i] = liveness_hb_deadline(&hb[i]);
-	step_until(&g, res, &t, t + 10 * S, hb, first, 1);
+	step_until(g, res, &t, t + 10 * S, hb, first, 1);
 	for (int i = 0; i < N; i++) {
 		ck_assert_uint_ge(first[i], due[i]);
 		ck_assert_uint_le(first[i], due[i] + res);
 	}
-	liveness_group_free(&g);
+	liveness_group_free(g);
 	free(hb);
 }
 END_TEST
@@ -465,73 +509,72 @@ END_TEST
 START_TEST(free_detaches_members)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_group g, g2;
+	struct liveness_group *g, *g2;
 	struct liveness_hb hb[4] = {0};
 
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
-	ck_assert_int_eq(liveness_group_init(&g2, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g2, 100 * MS, 0), 0);
 	for (int i = 0; i < 4; i++) {
 		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, 0), 0);
-		ck_assert_int_eq(liveness_group_add(&g, &hb[i]), 0);
+		ck_assert_int_eq(liveness_group_add(g, &hb[i]), 0);
 	}
 	liveness_hb_rx(&hb[3], LIVENESS_NEVER); /* parked: no deadline */
 	ck_assert_uint_eq(liveness_hb_deadline(&hb[3]), LIVENESS_NEVER);
-	liveness_group_remove(&g, &hb[3]);
-	ck_assert_int_eq(liveness_group_add(&g, &hb[3]), 0);
-	liveness_group_free(&g);
+	liveness_group_remove(g, &hb[3]);
+	ck_assert_int_eq(liveness_group_add(g, &hb[3]), 0);
+	liveness_group_free(g);
 	for (int i = 0; i < 4; i++) {
 		ck_assert(!in_a_group(&hb[i]));
-		ck_assert_int_eq(liveness_group_add(&g2, &hb[i]), 0);
+		ck_assert_int_eq(liveness_group_add(g2, &hb[i]), 0);
 	}
-	ck_assert_int_eq(liveness_group_add(&g, &hb[0]), -EINVAL); /* freed */
-	liveness_group_free(&g2);
+	liveness_group_free(g2);
 }
 END_TEST
 
 START_TEST(clock_backwards_and_end_of_time)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb hb = {0};
 	enum liveness_event ev;
 	liveness_time t;
 
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 100 * S), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 100 * S), 0);
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 100 * S), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
-	ck_assert_ptr_null(liveness_group_step(&g, 5 * S, &ev, NULL));
-	ck_assert_ptr_eq(liveness_group_step(&g, 130 * S, &ev, NULL), &hb);
-	ck_assert_ptr_null(liveness_group_step(&g, 0, &ev, NULL));
-	ck_assert_uint_ge(liveness_group_deadline(&g), 130 * S);
-	liveness_group_remove(&g, &hb);
-	liveness_group_free(&g);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
+	ck_assert_ptr_null(step(g, 5 * S, &ev, NULL));
+	ck_assert_ptr_eq(step(g, 130 * S, &ev, NULL), &hb);
+	ck_assert_ptr_null(step(g, 0, &ev, NULL));
+	ck_assert_uint_ge(liveness_group_deadline(g), 130 * S);
+	liveness_group_remove(g, &hb);
+	liveness_group_free(g);
 
 	/* Near LIVENESS_NEVER: no wrap, no crash, no verdict. */
 	t = LIVENESS_NEVER - 50 * S;
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, t), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, t), 0);
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, t), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
 	for (int i = 0; i < 100; i++) {
-		liveness_time d = liveness_group_deadline(&g);
+		liveness_time d = liveness_group_deadline(g);
 
 		if (d == LIVENESS_NEVER)
 			break;
-		while (liveness_group_step(&g, d, &ev, NULL) != NULL)
+		while (step(g, d, &ev, NULL) != NULL)
 			ck_assert_int_eq(ev, LIVENESS_PING);
 	}
-	while (liveness_group_step(&g, LIVENESS_NEVER, &ev, NULL) != NULL)
+	while (step(g, LIVENESS_NEVER, &ev, NULL) != NULL)
 		ck_assert_int_ne(ev, LIVENESS_DEAD);
-	liveness_group_free(&g);
+	liveness_group_free(g);
 
 	/* A member whose deadline saturated, stepped at the end of time (found by fuzz_hb). */
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
 	liveness_hb_rx(&hb, LIVENESS_NEVER);
-	ck_assert_ptr_null(liveness_group_step(&g, LIVENESS_NEVER, &ev, NULL));
-	ck_assert_ptr_null(liveness_group_step(&g, LIVENESS_NEVER, &ev, NULL));
-	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
-	liveness_group_free(&g);
+	ck_assert_ptr_null(step(g, LIVENESS_NEVER, &ev, NULL));
+	ck_assert_ptr_null(step(g, LIVENESS_NEVER, &ev, NULL));
+	ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER);
+	liveness_group_free(g);
 }
 END_TEST
 
@@ -562,11 +605,11 @@ static void silent_peers_with_a_late_loop(liveness_time res, int policies, int l
 	struct liveness_hb *hb = calloc((size_t)policies * PER, sizeof(*hb));
 	liveness_time *start = calloc((size_t)policies * PER, sizeof(*start));
 	liveness_time now = 1000 * S, max_late = LIVENESS_NEVER;
-	struct liveness_group g;
+	struct liveness_group *g;
 	int n = policies * PER, dead = 0;
 
 	ck_assert(pol && hb && start);
-	ck_assert_int_eq(liveness_group_init(&g, res, now), 0);
+	ck_assert_int_eq(liveness_group_new(&g, res, now), 0);
 	for (int i = 0; i < policies; i++) {
 		liveness_time interval = res + late_rand(20 * S);
 		liveness_time timeout = interval + late_rand(3 * interval);
@@ -583,17 +626,17 @@ static void silent_peers_with_a_late_loop(liveness_time res, int policies, int l
 
 			start[j] = now + late_rand(5 * S);
 			ck_assert_int_eq(liveness_hb_init(&hb[j], &pol[i], start[j]), 0);
-			ck_assert_int_eq(liveness_group_add(&g, &hb[j]), 0);
+			ck_assert_int_eq(liveness_group_add(g, &hb[j]), 0);
 		}
 	}
 	while (dead < n) {
-		liveness_time d = liveness_group_deadline(&g), late = late_rand(max_late + 1);
+		liveness_time d = liveness_group_deadline(g), late = late_rand(max_late + 1);
 		struct liveness_hb *got;
 		enum liveness_event ev;
 
 		ck_assert_uint_ne(d, LIVENESS_NEVER);
 		now = (d > now ? d : now) + late;
-		while ((got = liveness_group_step(&g, now, &ev, NULL)) != NULL) {
+		while ((got = step(g, now, &ev, NULL)) != NULL) {
 			int j = (int)(got - hb);
 			liveness_time due = start[j] + got->policy->timeout;
 
@@ -612,7 +655,7 @@ static void silent_peers_with_a_late_loop(liveness_time res, int policies, int l
 			dead++;
 		}
 	}
-	liveness_group_free(&g);
+	liveness_group_free(g);
 	free(start);
 	free(hb);
 	free(pol);
@@ -622,22 +665,22 @@ static void silent_peers_with_a_late_loop(liveness_time res, int policies, int l
 START_TEST(late_loop_still_convicts_on_time)
 {
 	struct liveness_policy p = exact(1 * S, 2 * S, 100 * MS);
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb hb = {0};
 	liveness_time now = 0, last_ping = 0;
 	int pings = 0;
 
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
 	for (;;) {
-		liveness_time d = liveness_group_deadline(&g);
+		liveness_time d = liveness_group_deadline(g);
 		struct liveness_hb *got;
 		enum liveness_event ev;
 
 		ck_assert_uint_le(d, 2 * S + 100 * MS);
 		now = d + late_rand(MS + 1);
-		got = liveness_group_step(&g, now, &ev, NULL);
+		got = step(g, now, &ev, NULL);
 		if (got == NULL)
 			continue;
 		if (ev == LIVENESS_DEAD)
@@ -652,7 +695,7 @@ START_TEST(late_loop_still_convicts_on_time)
 	ck_assert_uint_ge(now, 2 * S);
 	ck_assert_uint_le(now, 2 * S + MS);
 	ck_assert_int_ge(pings, 5); /* 1 s, then every 100 to 200 ms */
-	liveness_group_free(&g);
+	liveness_group_free(g);
 }
 END_TEST
 
@@ -681,37 +724,37 @@ START_TEST(stall_edge_is_retry_after_the_tick)
 	const liveness_time tick = ceil_to(due, res);
 
 	for (int extra = 0; extra <= 1; extra++) {
-		struct liveness_group g;
+		struct liveness_group *g;
 		struct liveness_hb hb = {0}, *got;
 		enum liveness_event ev;
 		liveness_time now = proof;
 
-		ck_assert_int_eq(liveness_group_init(&g, res, 0), 0);
+		ck_assert_int_eq(liveness_group_new(&g, res, 0), 0);
 		ck_assert_int_eq(liveness_hb_init(&hb, &p, proof), 0);
-		ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+		ck_assert_int_eq(liveness_group_add(g, &hb), 0);
 		/* On time until the verdict is due: pings at 1, 1.4, ... s. */
-		while ((now = liveness_group_deadline(&g)) < due)
-			while ((got = liveness_group_step(&g, now, &ev, NULL)) != NULL)
+		while ((now = liveness_group_deadline(g)) < due)
+			while ((got = step(g, now, &ev, NULL)) != NULL)
 				ck_assert_int_eq(ev, LIVENESS_PING);
 		ck_assert_uint_eq(now, tick);
 		now = tick + p.retry + (liveness_time)extra;
-		ck_assert_ptr_eq(liveness_group_step(&g, now, &ev, NULL), &hb);
+		ck_assert_ptr_eq(step(g, now, &ev, NULL), &hb);
 		if (!extra) {
 			ck_assert_int_eq(ev, LIVENESS_DEAD);
 		} else {
 			/* A stall: a fresh ping, and death timeout - interval later. */
 			ck_assert_int_eq(ev, LIVENESS_PING);
 			do {
-				liveness_time d = liveness_group_deadline(&g);
+				liveness_time d = liveness_group_deadline(g);
 
-				got = liveness_group_step(&g, d, &ev, NULL);
+				got = step(g, d, &ev, NULL);
 				if (got && ev == LIVENESS_DEAD) {
 					ck_assert_uint_ge(d, now + 2 * S);
 					ck_assert_uint_le(d, ceil_to(now + 2 * S, res));
 				}
 			} while (!got || ev != LIVENESS_DEAD);
 		}
-		liveness_group_free(&g);
+		liveness_group_free(g);
 	}
 }
 END_TEST
@@ -720,23 +763,23 @@ END_TEST
 START_TEST(mixed_policies_die_on_their_own_timeouts)
 {
 	struct liveness_policy fast = exact(1 * S, 3 * S, 500 * MS), slow = exact(5 * S, 15 * S, S);
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb a = {0}, b = {0}, *got;
 	enum liveness_event ev;
 	liveness_time now, dead_a = 0, dead_b = 0;
 
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
 	ck_assert_int_eq(liveness_hb_init(&a, &fast, 0), 0);
 	ck_assert_int_eq(liveness_hb_init(&b, &slow, 0), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &a), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &b), 0);
-	while ((now = liveness_group_deadline(&g)) != LIVENESS_NEVER)
-		while ((got = liveness_group_step(&g, now, &ev, NULL)) != NULL)
+	ck_assert_int_eq(liveness_group_add(g, &a), 0);
+	ck_assert_int_eq(liveness_group_add(g, &b), 0);
+	while ((now = liveness_group_deadline(g)) != LIVENESS_NEVER)
+		while ((got = step(g, now, &ev, NULL)) != NULL)
 			if (ev == LIVENESS_DEAD)
 				*(got == &a ? &dead_a : &dead_b) = now;
 	ck_assert_uint_eq(dead_a, 3 * S);
 	ck_assert_uint_eq(dead_b, 15 * S);
-	liveness_group_free(&g);
+	liveness_group_free(g);
 }
 END_TEST
 
@@ -744,24 +787,24 @@ END_TEST
 START_TEST(overdue_member_is_stepped_at_once)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb late = {0}, fresh = {0};
 	enum liveness_event ev;
 
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 200 * S), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 200 * S), 0);
 	ck_assert_int_eq(liveness_hb_init(&fresh, &p, 200 * S), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &fresh), 0);
+	ck_assert_int_eq(liveness_group_add(g, &fresh), 0);
 	ck_assert_int_eq(liveness_hb_init(&late, &p, 0), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &late), 0);
+	ck_assert_int_eq(liveness_group_add(g, &late), 0);
 	/* Due now, not at the next tick, and only the overdue one. */
-	ck_assert_uint_eq(liveness_group_deadline(&g), 200 * S);
-	ck_assert_ptr_eq(liveness_group_step(&g, 200 * S, &ev, NULL), &late);
+	ck_assert_uint_eq(liveness_group_deadline(g), 200 * S);
+	ck_assert_ptr_eq(step(g, 200 * S, &ev, NULL), &late);
 	/* Its ping was due long ago: our loop did not run, so no verdict yet. */
 	ck_assert_int_eq(ev, LIVENESS_PING);
-	ck_assert_ptr_null(liveness_group_step(&g, 200 * S, &ev, NULL));
-	ck_assert_uint_eq(liveness_group_deadline(&g), 220 * S);
+	ck_assert_ptr_null(step(g, 200 * S, &ev, NULL));
+	ck_assert_uint_eq(liveness_group_deadline(g), 220 * S);
 	ck_assert(in_a_group(&late) && in_a_group(&fresh));
-	liveness_group_free(&g);
+	liveness_group_free(g);
 }
 END_TEST
 
@@ -773,35 +816,35 @@ END_TEST
 START_TEST(reinit_of_a_member_is_refused)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S), q = exact(5 * S, 15 * S, S);
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct liveness_hb hb = {0}, before, *got;
 	enum liveness_event ev;
 	int steps = 0;
 
-	ck_assert_int_eq(liveness_group_init(&g, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
 	before = hb;
 	ck_assert_int_eq(liveness_hb_init(&hb, &q, 10 * S), -EBUSY);
 	ck_assert_mem_eq(&hb, &before, sizeof(hb));
 	/* Still a member, filed once, due on its old policy. */
 	ck_assert(in_a_group(&hb));
-	ck_assert_uint_eq(liveness_group_deadline(&g), 30 * S);
-	liveness_group_remove(&g, &hb);
-	ck_assert_uint_eq(liveness_group_deadline(&g), LIVENESS_NEVER);
+	ck_assert_uint_eq(liveness_group_deadline(g), 30 * S);
+	liveness_group_remove(g, &hb);
+	ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER);
 	/* Reused: a new connection on the same object. */
 	ck_assert_int_eq(liveness_hb_init(&hb, &q, 10 * S), 0);
-	ck_assert_int_eq(liveness_group_add(&g, &hb), 0);
-	while ((got = liveness_group_step(&g, 15 * S, &ev, NULL)) != NULL) {
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
+	while ((got = step(g, 15 * S, &ev, NULL)) != NULL) {
 		ck_assert_ptr_eq(got, &hb);
 		steps++;
 	}
 	ck_assert_int_eq(steps, 1);
 	/* A DEAD member has left its group: init may start it again. */
-	for (liveness_time t = 15 * S; ev != LIVENESS_DEAD; t = liveness_group_deadline(&g))
-		liveness_group_step(&g, t, &ev, NULL);
+	for (liveness_time t = 15 * S; ev != LIVENESS_DEAD; t = liveness_group_deadline(g))
+		step(g, t, &ev, NULL);
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 100 * S), 0);
-	liveness_group_free(&g);
+	liveness_group_free(g);
 }
 END_TEST
 
@@ -809,42 +852,42 @@ END_TEST
 START_TEST(two_groups_misuse)
 {
 	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
-	struct liveness_group a, b;
+	struct liveness_group *a, *b;
 	struct liveness_hb hb = {0}, other = {0};
 	enum liveness_event ev;
 
-	ck_assert_int_eq(liveness_group_init(&a, 100 * MS, 0), 0);
-	ck_assert_int_eq(liveness_group_init(&b, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&a, 100 * MS, 0), 0);
+	ck_assert_int_eq(liveness_group_new(&b, 100 * MS, 0), 0);
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
 	ck_assert_int_eq(liveness_hb_init(&other, &p, 5 * S), 0);
-	ck_assert_int_eq(liveness_group_add(&a, &hb), 0);
-	ck_assert_int_eq(liveness_group_add(&b, &other), 0);
-	ck_assert_int_eq(liveness_group_add(&b, &hb), -EEXIST);
-	ck_assert_uint_eq(liveness_group_deadline(&b), 35 * S);
+	ck_assert_int_eq(liveness_group_add(a, &hb), 0);
+	ck_assert_int_eq(liveness_group_add(b, &other), 0);
+	ck_assert_int_eq(liveness_group_add(b, &hb), -EEXIST);
+	ck_assert_uint_eq(liveness_group_deadline(b), 35 * S);
 	/* Removing from the wrong group is a no-op: it stays in a, and b keeps its own. */
-	liveness_group_remove(&b, &hb);
-	ck_assert_uint_eq(liveness_group_deadline(&a), 30 * S);
-	ck_assert_uint_eq(liveness_group_deadline(&b), 35 * S);
-	ck_assert_ptr_null(liveness_group_step(&b, 30 * S, &ev, NULL));
-	ck_assert_ptr_eq(liveness_group_step(&a, 30 * S, &ev, NULL), &hb);
+	liveness_group_remove(b, &hb);
+	ck_assert_uint_eq(liveness_group_deadline(a), 30 * S);
+	ck_assert_uint_eq(liveness_group_deadline(b), 35 * S);
+	ck_assert_ptr_null(step(b, 30 * S, &ev, NULL));
+	ck_assert_ptr_eq(step(a, 30 * S, &ev, NULL), &hb);
 	ck_assert_int_eq(ev, LIVENESS_PING);
 	/* a freed with hb in it: hb is free to be touched, re-initialized or added elsewhere. */
-	liveness_group_free(&a);
-	liveness_group_remove(&a, &hb);
+	liveness_group_free(a);
+	liveness_group_remove(a, &hb);
 	liveness_hb_rx(&hb, 31 * S);
 	ck_assert_int_eq(liveness_hb_step(&hb, 31 * S, NULL), LIVENESS_NONE);
 	ck_assert_int_eq(liveness_hb_init(&hb, &p, 40 * S), 0);
-	ck_assert_int_eq(liveness_group_add(&b, &hb), 0);
-	ck_assert_ptr_eq(liveness_group_step(&b, 35 * S, &ev, NULL), &other);
-	ck_assert_ptr_null(liveness_group_step(&b, 35 * S, &ev, NULL));
+	ck_assert_int_eq(liveness_group_add(b, &hb), 0);
+	ck_assert_ptr_eq(step(b, 35 * S, &ev, NULL), &other);
+	ck_assert_ptr_null(step(b, 35 * S, &ev, NULL));
 	/* b steps the newcomer on its new schedule: a ping 30 s after 40 s. */
-	ck_assert_uint_eq(liveness_group_deadline(&b), 55 * S); /* other's retry */
-	ck_assert_ptr_eq(liveness_group_step(&b, 55 * S, &ev, NULL), &other);
-	ck_assert_ptr_null(liveness_group_step(&b, 55 * S, &ev, NULL));
-	ck_assert_uint_eq(liveness_group_deadline(&b), 70 * S);
-	ck_assert_ptr_eq(liveness_group_step(&b, 70 * S, &ev, NULL), &hb);
+	ck_assert_uint_eq(liveness_group_deadline(b), 55 * S); /* other's retry */
+	ck_assert_ptr_eq(step(b, 55 * S, &ev, NULL), &other);
+	ck_assert_ptr_null(step(b, 55 * S, &ev, NULL));
+	ck_assert_uint_eq(liveness_group_deadline(b), 70 * S);
+	ck_assert_ptr_eq(step(b, 70 * S, &ev, NULL), &hb);
 	ck_assert_int_eq(ev, LIVENESS_PING);
-	liveness_group_free(&b);
+	liveness_group_free(b);
 }
 END_TEST
 
@@ -950,7 +993,7 @@ static void simulate(liveness_time max_late)
 	enum { N = 4000 };
 	const liveness_time res = 100 * MS, end = 900 * S, t0 = 5 * S;
 	struct liveness_policy normal, rt;
-	struct liveness_group g;
+	struct liveness_group *g;
 	struct peer *peers = calloc(N, sizeof(*peers));
 	struct heap h = {0};
 	liveness_time now = t0;
@@ -962,7 +1005,7 @@ static void simulate(liveness_time max_late)
 	normal.peer_min_interval = 5 * S;
 	rt = normal;
 	rt.flags = LIVENESS_ROUND_TRIP | LIVENESS_RTT_TIMEOUT;
-	ck_assert_int_eq(liveness_group_init(&g, res, t0), 0);
+	ck_assert_int_eq(liveness_group_new(&g, res, t0), 0);
 	for (int i = 0; i < N; i++) {
 		struct peer *pe = &peers[i];
 		liveness_time start = t0 + sim_rand(60 * S);
@@ -972,7 +1015,7 @@ static void simulate(liveness_time max_late)
 		pe->gone = start + sim_rand(600 * S);
 		pe->proof = start;
 		ck_assert_int_eq(liveness_hb_init(&pe->hb, pe->p, start), 0);
-		ck_assert_int_eq(liveness_group_add(&g, &pe->hb), 0);
+		ck_assert_int_eq(liveness_group_add(g, &pe->hb), 0);
 		pe->in_group = 1;
 		if (pe->kind != QUIET && pe->kind != SLOW)
 			heap_push(&h, (struct event){start + 1 + sim_rand(20 * S), i, EV_RX, 0});
@@ -980,7 +1023,7 @@ static void simulate(liveness_time max_late)
 			heap_push(&h, (struct event){start + sim_rand(5 * S), i, EV_PEER_PING, 0});
 	}
 	while (now < end) {
-		liveness_time next = liveness_group_deadline(&g);
+		liveness_time next = liveness_group_deadline(g);
 		struct liveness_hb *hb;
 		enum liveness_event ev;
 		uint32_t seq;
@@ -1017,8 +1060,8 @@ static void simulate(liveness_time max_late)
 					ck_assert_int_eq(r, 1);
 				if (r < 0) {
 					ck_assert_int_eq(pe->kind, FLOODER);
-					liveness_group_remove(&g, &pe->hb);
-					liveness_group_remove(&g, &pe->hb);
+					liveness_group_remove(g, &pe->hb);
+					liveness_group_remove(g, &pe->hb);
 					pe->in_group = 0;
 					pe->flooded = 1;
 					flooded++;
@@ -1030,7 +1073,7 @@ static void simulate(liveness_time max_late)
 			}
 			}
 		}
-		while ((hb = liveness_group_step(&g, now, &ev, &seq)) != NULL) {
+		while ((hb = step(g, now, &ev, &seq)) != NULL) {
 			struct peer *pe = liveness_container_of(hb, struct peer, hb);
 
 			ck_assert(pe->in_group);
@@ -1052,7 +1095,7 @@ static void simulate(liveness_time max_late)
 				      (int)(pe - peers), pe->kind);
 			ck_assert_uint_ge(now, pe->gone);
 			ck_assert(!in_a_group(hb));
-			liveness_group_remove(&g, hb); /* harmless */
+			liveness_group_remove(g, hb); /* harmless */
 			pe->in_group = 0;
 			pe->convicted = 1;
 			convicted++;
@@ -1072,7 +1115,7 @@ static void simulate(liveness_time max_late)
 	ck_assert_int_gt(convicted, N / NKINDS);
 	ck_assert_int_eq(flooded, (N + NKINDS - 1 - FLOODER) / NKINDS);
 	ck_assert_int_gt(pings, N);
-	liveness_group_free(&g);
+	liveness_group_free(g);
 	free(h.v);
 	free(peers);
 }
@@ -1098,6 +1141,7 @@ Suite *group_suite(void)
 	TCase *tc = tcase_create("group");
 
 	tcase_add_test(tc, init_rejects);
+	tcase_add_test(tc, step_and_deadline_reject_bad_input);
 	tcase_add_test(tc, add_rejects);
 	tcase_add_test(tc, deadline_and_steps);
 	tcase_add_test(tc, rx_refiles_lazily);

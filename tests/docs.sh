@@ -10,7 +10,9 @@
 #      map entry, which would leave it unexported);
 #  (d) a man page's SYNOPSIS disagrees with the header, or its EXAMPLES
 #      program no longer compiles and links against the static library;
-#  (e) the header is not self-contained, as C and (if g++ exists) as C++.
+#  (e) the header is not self-contained, as C and (if g++ exists) as C++;
+#  (f) a function the header declares cannot be called from C99, C11 or
+#      C++11 with -pedantic -Werror (tests/every_function.c calls them all).
 # Usage: LIVENESS_BUILD=build sh tests/docs.sh   (from anywhere)
 # LIVENESS_HEADER overrides the header whose declarations are checked.
 set -u
@@ -114,6 +116,8 @@ for p in man/*.3; do
 	[ -f "$p" ] || continue
 	npages=$((npages + 1))
 	n=$(basename "$p" .3)
+	# liveness(3) is the overview of the interface, not a function's page.
+	[ "$n" = liveness ] && continue
 	grep -qx "$n" "$tmp/funcs" || fail "$p documents no function declared in $HEADER"
 done
 for p in man/*.7; do
@@ -277,6 +281,31 @@ if command -v "$CXX" >/dev/null 2>&1; then
 	langs="C, C++"
 else
 	echo "docs: note: no $CXX, C++ self-containment not checked" >&2
+fi
+
+# ---- (f) every function, from C99, C11 and C++11 -----------------------------
+# tests/every_function.c calls each one; it must name every function declared.
+for f in $(cat "$tmp/funcs"); do
+	grep -q "\b$f(" tests/every_function.c ||
+		fail "tests/every_function.c does not call $f, which $HEADER declares"
+done
+every() { # compiler, flags, what
+	if ! $1 $2 -Wall -Wextra -pedantic -Werror $SAN -I"$hdir" -o "$tmp/every" \
+		tests/every_function.c -x none "$B/libliveness.a" >"$tmp/every.log" 2>&1; then
+		head -n 30 "$tmp/every.log" | sed 's/^/    /' >&2
+		fail "tests/every_function.c does not build as $3"
+	elif ! ASAN_OPTIONS=detect_leaks=0 "$tmp/every" >"$tmp/every.log" 2>&1; then
+		sed 's/^/    /' "$tmp/every.log" >&2
+		fail "tests/every_function.c built as $3 fails"
+	fi
+}
+every "$CC" "-std=c99 -D_POSIX_C_SOURCE=200809L" "C99"
+every "$CC" "-std=c11 -D_POSIX_C_SOURCE=200809L" "C11"
+if command -v "$CXX" >/dev/null 2>&1; then
+	every "$CXX" "-x c++ -std=c++11" "C++11"
+	langs="$langs; every function from C99, C11 and C++11"
+else
+	langs="$langs; every function from C99 and C11"
 fi
 
 if [ "$fails" -ne 0 ]; then

@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct liveness_policy pol[NPOL];
 	struct liveness_hb hb[NHB];
 	struct ref ref[NHB];
-	struct liveness_group g;
+	struct liveness_group *g;
 	liveness_time now = take(&in, 4) * LIVENESS_MSEC, res, gnow;
 
 	memset(hb, 0, sizeof(hb));
@@ -134,8 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		res = resolutions[take(&in, 1) % 8];
 	}
-	CHECK(liveness_group_init(&g, 0, now) == -EINVAL);
-	if (liveness_group_init(&g, res, now) != 0)
+	CHECK(liveness_group_new(&g, 0, now) == -EINVAL);
+	if (liveness_group_new(&g, res, now) != 0)
 		return 0;
 	gnow = now;
 
@@ -229,7 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		case 7:
 		case 8: /* join */
-			rc = liveness_group_add(&g, h);
+			rc = liveness_group_add(g, h);
 			if (!r->live || r->member || r->p->retry < res) {
 				CHECK(rc == (r->member ? -EEXIST : -EINVAL));
 				break;
@@ -238,13 +238,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			r->member = 1;
 			continue;
 		case 9: /* leave, maybe twice */
-			liveness_group_remove(&g, h);
-			liveness_group_remove(&g, h);
+			liveness_group_remove(g, h);
+			liveness_group_remove(g, h);
 			r->member = 0;
 			CHECK(h->pprev == NULL);
 			continue;
 		default: { /* step the group at now, or at its deadline */
-			liveness_time gd = liveness_group_deadline(&g);
+			liveness_time gd = liveness_group_deadline(g);
 			int partial = (op & 15) == 10, n = 0;
 			struct liveness_hb *got;
 			enum liveness_event ev;
@@ -252,7 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if ((op & 15) >= 13 && gd != LIVENESS_NEVER)
 				now = gd;
 			gnow = tmax(gnow, now);
-			while ((got = liveness_group_step(&g, now, &ev, &seq)) != NULL) {
+			while ((rc = liveness_group_step(g, now, &got, &ev, &seq)) > 0) {
 				int j = (int)(got - hb);
 				struct ref *m = &ref[j];
 
@@ -290,7 +290,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Nothing but a step moves a deadline earlier. */
 		CHECK(liveness_hb_deadline(h) >= before);
 		{
-			liveness_time gd = liveness_group_deadline(&g);
+			liveness_time gd = liveness_group_deadline(g);
 			int any = 0;
 
 			for (int j = 0; j < NHB; j++) {
@@ -306,7 +306,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				CHECK(gd == LIVENESS_NEVER);
 		}
 	}
-	liveness_group_free(&g);
+	liveness_group_free(g);
 	for (int j = 0; j < NHB; j++)
 		CHECK(hb[j].pprev == NULL);
 	return 0;

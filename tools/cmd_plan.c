@@ -309,7 +309,7 @@ static void print_heartbeat(const struct plan *p)
 {
 	char a[32], b[64];
 
-	printf("\nheartbeat in the application (liveness_policy_init, liveness_group_init)\n");
+	printf("\nheartbeat in the application (liveness_policy_init, liveness_group_new)\n");
 	printf("  interval          %-12s ping after this long without a sign of life\n",
 	       lvt_fmt_sec(p->hb.interval, a, sizeof(a)));
 	printf("  timeout           %-12s dead after this long without one; at most the user "
@@ -390,7 +390,7 @@ static void print_text(const struct plan *p)
 	printf("  liveness_tcp_set(fd, &t);\n");
 	printf("  liveness_policy_init(&policy, %s, %s);\n", c_time(p->hb.interval, a, sizeof(a)),
 	       c_time(p->hb.timeout, b, sizeof(b)));
-	printf("  liveness_group_init(&group, %s, liveness_now());\n",
+	printf("  liveness_group_new(&group, %s, liveness_now());\n",
 	       c_time(p->resolution, c, sizeof(c)));
 
 	printf("\nC without it (<netinet/tcp.h>)\n");
