@@ -14,6 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../tools/duration.h"
@@ -1322,6 +1328,358 @@ START_TEST(doctor_reports_the_namespace_defaults)
 }
 END_TEST
 
+/* ---- liveness audit ---- */
+
+/* One socket of the audited child: its local port and the settings it reads itself. */
+struct audited {
+	uint16_t port;
+	int v6;
+	struct liveness_tcp t;
+};
+
+#define AUDITED 8
+
+/* A connected pair on ::1, so that the audit reads /proc/PID/net/tcp6 too. */
+static void pair6(int *client, int *server)
+{
+	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET6, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(l, 0);
+	ck_assert_msg(bind(l, (struct sockaddr *)&a, sizeof(a)) == 0, "bind ::1: %s",
+		      strerror(errno));
+	ck_assert_int_eq(listen(l, 4), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	*client = socket(AF_INET6, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(*client, (struct sockaddr *)&a, sizeof(a)), 0);
+	*server = accept(l, NULL, NULL);
+	ck_assert_int_ge(*server, 0);
+	close(l);
+}
+
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_in6 a;
+	socklen_t len = sizeof(a);
+
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	return ntohs(a.sin6_port); /* sin_port and sin6_port share their place */
+}
+
+/*
+ * Fork a process that holds AUDITED connection ends with known settings
+ * and a listener, and sends what it reads of each (liveness_tcp_get(), the
+ * kernel's values) to the parent; it lives until *hold is closed. Two
+ * pairs keep the defaults (keepalive off: never noticed when idle), one is
+ * planned for 30 s on both ends, one has keepalive on its client only, and
+ * one on ::1 has a user timeout alone. Returns its pid.
+ */
+static pid_t audited_child(struct audited *out, uint16_t *listen_port, int *hold)
+{
+	int info[2], wait_fd[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(info), 0);
+	ck_assert_int_eq(pipe(wait_fd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct liveness_tcp plan, ka = {.keepalive = 1, .idle = 10, .interval = 5,
+						.count = 3, .linger = -1};
+		struct audited a[AUDITED];
+		int fd[AUDITED], l = tu_listen(0), u;
+		uint16_t lp = tu_port(l);
+		char c;
+
+		close(info[0]);
+		close(wait_fd[1]);
+		tu_pair(&fd[0], &fd[1]);
+		tu_pair(&fd[2], &fd[3]);
+		tu_pair(&fd[4], &fd[5]);
+		pair6(&fd[6], &fd[7]);
+		if (liveness_tcp_plan(&plan, 30 * LIVENESS_SEC) != 0 ||
+		    liveness_tcp_set(fd[2], &plan) != 0 || liveness_tcp_set(fd[3], &plan) != 0)
+			_exit(3);
+		if (liveness_tcp_get(fd[4], &ka) != 0)
+			_exit(3);
+		ka.keepalive = 1, ka.idle = 10, ka.interval = 5, ka.count = 3;
+		if (liveness_tcp_set(fd[4], &ka) != 0)
+			_exit(3);
+		u = 4000;
+		if (setsockopt(fd[6], IPPROTO_TCP, TCP_USER_TIMEOUT, &u, sizeof(u)) != 0)
+			_exit(3);
+		for (int i = 0; i < AUDITED; i++) {
+			a[i].port = local_port(fd[i]);
+			a[i].v6 = i >= 6;
+			if (liveness_tcp_get(fd[i], &a[i].t) != 0)
+				_exit(3);
+		}
+		if (write(info[1], &lp, sizeof(lp)) != sizeof(lp) ||
+		    write(info[1], a, sizeof(a)) != sizeof(a))
+			_exit(3);
+		close(info[1]);
+		(void)!read(wait_fd[0], &c, 1); /* until the parent closes its end */
+		_exit(0);
+	}
+	close(info[1]);
+	close(wait_fd[0]);
+	ck_assert_int_eq(read(info[0], listen_port, sizeof(*listen_port)), sizeof(*listen_port));
+	ck_assert_int_eq(read(info[0], out, AUDITED * sizeof(*out)), AUDITED * sizeof(*out));
+	close(info[0]);
+	*hold = wait_fd[1];
+	return pid;
+}
+
+static void audited_end(pid_t pid, int hold)
+{
+	int status;
+
+	close(hold);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "audited child: %d", status);
+}
+
+/* The audited end whose local address ends in :port (or ]:port). */
+static const struct audited *by_port(const struct audited *a, const char *local)
+{
+	const char *colon = strrchr(local, ':');
+
+	ck_assert_ptr_nonnull(colon);
+	for (int i = 0; i < AUDITED; i++)
+		if (a[i].port == (uint16_t)atoi(colon + 1) && (local[0] == '[') == a[i].v6)
+			return &a[i];
+	ck_abort_msg("audit lists %s, which the child does not hold", local);
+	return NULL;
+}
+
+/*
+ * Every connection of one process, with the settings its sockets hold (as
+ * the process itself reads them) and the library's bounds for them; the
+ * listener left out; the ones keepalive would never end listed first and
+ * counted; as JSON (every key documented) and as text.
+ */
+START_TEST(audit_reads_the_sockets_of_a_process)
+{
+	struct audited a[AUDITED];
+	struct sp_result r;
+	struct jdoc d;
+	uint16_t lport;
+	char pid_s[16], key[64], *man = slurp("man/liveness.1"), *line;
+	int hold, never = 0, i;
+	pid_t pid = audited_child(a, &lport, &hold);
+
+	for (i = 0; i < AUDITED; i++)
+		never += !a[i].t.keepalive;
+	ck_assert_int_eq(never, 5); /* fd 0, 1, 5, 6, 7 */
+	snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
+	lv(&r, "audit", "--pid", pid_s, "--json", NULL);
+	ck_assert_msg(r.status == 0, "audit: status %d, %s", r.status, r.err);
+	ck_assert_str_eq(r.err, "");
+	j_parse(r.out, &d);
+	j_documented(&d, man, ".Ss JSON output of audit");
+	ck_assert_str_eq(j_str(&d, "command"), "audit");
+	ck_assert_uint_eq(j_u64(&d, "pid"), (unsigned long long)pid);
+	ck_assert_uint_eq(j_u64(&d, "connections"), AUDITED);
+	ck_assert_uint_eq(j_u64(&d, "processes"), 1);
+	ck_assert_uint_eq(j_u64(&d, "never_idle"), 5);
+	ck_assert_uint_eq(j_u64(&d, "unreadable"), 0);
+	for (i = 0; i < AUDITED; i++) {
+		const struct audited *e;
+		liveness_time idle, busy;
+
+#define K(name) (snprintf(key, sizeof(key), "list[%d].%s", i, name), key)
+		e = by_port(a, j_str(&d, K("local")));
+		ck_assert_msg(atoi(strrchr(j_str(&d, K("local")), ':') + 1) != lport,
+			      "the listener is listed");
+		ck_assert_uint_eq(j_u64(&d, K("pid")), (unsigned long long)pid);
+		ck_assert_str_eq(j_str(&d, K("state")), "established");
+		ck_assert_str_eq(j_str(&d, K("command")), "check_liveness");
+		ck_assert_int_eq(j_bool(&d, K("keepalive")), e->t.keepalive);
+		ck_assert_uint_eq(j_u64(&d, K("idle_s")), (unsigned)e->t.idle);
+		ck_assert_uint_eq(j_u64(&d, K("interval_s")), (unsigned)e->t.interval);
+		ck_assert_uint_eq(j_u64(&d, K("count")), (unsigned)e->t.count);
+		ck_assert_uint_eq(j_u64(&d, K("user_timeout_ms")), (unsigned)e->t.user_timeout);
+		idle = liveness_tcp_bound(&e->t, LIVENESS_IDLE);
+		busy = liveness_tcp_bound(&e->t, LIVENESS_BUSY);
+		ck_assert_uint_eq(j_ns(&d, K("bound_idle_ns")), idle);
+		ck_assert_uint_eq(j_ns(&d, K("bound_busy_ns")), busy);
+		ck_assert_int_eq(j_bool(&d, K("never_idle")), idle == LIVENESS_NEVER);
+		ck_assert(j_bool(&d, K("own_namespace")));
+		/* The ones that would never notice come first. */
+		ck_assert_int_eq(j_bool(&d, K("never_idle")), i < 5);
+#undef K
+	}
+	sp_free(&r);
+
+	lv(&r, "audit", "--pid", pid_s, NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strncmp(r.out, "liveness audit: 8 TCP connections of 1 process; 5 would never "
+				     "notice a vanished idle peer\n", 85) == 0, "%s", r.out);
+	line = strchr(r.out, '\n') + 1;
+	line = strchr(line, '\n') + 1; /* the column heads */
+	for (i = 0; i < AUDITED; i++, line = strchr(line, '\n') + 1) {
+		ck_assert_msg(line[0] == (i < 5 ? '!' : ' '), "row %d: %.60s", i, line);
+		ck_assert_msg(strstr(line, i < 5 ? " never " : " s ") &&
+				      strstr(line, i < 5 ? " never " : " s ") < strchr(line, '\n'),
+			      "row %d: %.140s", i, line);
+	}
+	ck_assert_str_eq(line, "");
+	sp_free(&r);
+
+	/* Without the rights over the process, it is counted as hidden. */
+	if (geteuid() == 0) {
+		char *as_nobody[] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+				     liveness(), "audit", "--pid", pid_s, "--json", NULL};
+
+		sp_run(as_nobody, NULL, RUN_TIMEOUT, &r);
+		ck_assert_msg(r.status == 0, "audit as nobody: %d %s", r.status, r.err);
+		j_parse(r.out, &d);
+		j_documented(&d, man, ".Ss JSON output of audit");
+		ck_assert_uint_eq(j_u64(&d, "connections"), 0);
+		ck_assert_uint_eq(j_u64(&d, "hidden_processes"), 1);
+		sp_free(&r);
+		as_nobody[8] = NULL; /* the text says so */
+		sp_run(as_nobody, NULL, RUN_TIMEOUT, &r);
+		ck_assert_msg(strstr(r.out, "liveness audit: 0 TCP connections of 0 processes; 0 would "
+					    "never notice a vanished idle peer\n(the descriptors of 1 "
+					    "process could not be listed: Permission denied)\n"),
+			      "%s", r.out);
+		sp_free(&r);
+	} else {
+		printf("SKIP audit as another user: needs root to become nobody\n");
+	}
+	audited_end(pid, hold);
+	free(man);
+}
+END_TEST
+
+/* A process whose connections cannot be found, a malformed or doubled choice: one line, exit 2. */
+START_TEST(audit_refuses_bad_input)
+{
+	static const char *const bad[][4] = {
+		{"--pid", "abc", NULL}, {"--pid", "0", NULL}, {"--pid", "-1", NULL},
+		{"--pid", "", NULL}, {"--pid", "99999999", NULL}, {"--pid", NULL},
+		{"--pid", "1", "--all", NULL}, {"--all", "--cgroup", "/", NULL},
+		{"--cgroup", "/no/such/cgroup-of-liveness", NULL}, {"--json", "--json", NULL},
+		{"--pid", "1", "--pid", "1"}, {"--bpf", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct sp_result r;
+
+		lv(&r, "audit", bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL);
+		ck_assert_msg(r.status == 2, "audit %s %s: status %d", bad[i][0],
+			      bad[i][1] ? bad[i][1] : "", r.status);
+		ck_assert_str_eq(r.out, "");
+		ck_assert_msg(strncmp(r.err, "liveness: audit: ", 17) == 0 &&
+				      strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+			      "audit %s: not one line: %s", bad[i][0], r.err);
+		sp_free(&r);
+	}
+}
+END_TEST
+
+/* The cgroup2 mount point and this process's cgroup in it. */
+static int my_cgroup(char *dir, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096], mnt[1024] = "", cg[1024] = "";
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - cgroup2 ");
+
+		if (sep && sscanf(line, "%*s %*s %*s %*s %1023s", mnt) == 1)
+			break;
+		mnt[0] = '\0';
+	}
+	fclose(f);
+	f = fopen("/proc/self/cgroup", "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::", 3) == 0)
+			snprintf(cg, sizeof(cg), "%.*s", (int)strcspn(line + 3, "\n"), line + 3);
+	fclose(f);
+	if (!mnt[0] || !cg[0])
+		return 0;
+	snprintf(dir, len, "%s%s", mnt, strcmp(cg, "/") == 0 ? "" : cg);
+	return 1;
+}
+
+/*
+ * --cgroup takes the processes of a cgroup and of its descendants, and no
+ * other: the test's own connections, outside it, are left out. The cgroup
+ * is named as a directory and as /proc/PID/cgroup names it.
+ */
+START_TEST(audit_takes_a_cgroup_and_its_children)
+{
+	struct audited a[AUDITED];
+	struct sp_result r;
+	struct jdoc d;
+	char base[1024], top[1100], inner[1200], procs[1300], rel[1100];
+	uint16_t lport;
+	int hold, mine[2];
+	pid_t pid;
+	FILE *f;
+
+	if (geteuid() != 0) {
+		printf("SKIP audit --cgroup: moving a process between cgroups needs root\n");
+		return;
+	}
+	ck_assert_msg(my_cgroup(base, sizeof(base)), "no cgroup2 mount or no cgroup2 entry");
+	snprintf(top, sizeof(top), "%s/liveness-audit-%d", base, (int)getpid());
+	snprintf(inner, sizeof(inner), "%s/inner", top);
+	ck_assert_msg(mkdir(top, 0755) == 0 && mkdir(inner, 0755) == 0, "mkdir %s: %s", inner,
+		      strerror(errno));
+	pid = audited_child(a, &lport, &hold);
+	tu_pair(&mine[0], &mine[1]); /* outside the cgroup (and not inherited by the child) */
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", inner);
+	f = fopen(procs, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%d\n", (int)pid);
+	ck_assert_msg(fclose(f) == 0, "moving the child into %s: %s", inner, strerror(errno));
+
+	lv(&r, "audit", "--cgroup", top, "--json", NULL);
+	ck_assert_msg(r.status == 0, "audit --cgroup: %d %s", r.status, r.err);
+	j_parse(r.out, &d);
+	ck_assert_str_eq(j_str(&d, "cgroup"), top);
+	ck_assert_uint_eq(j_u64(&d, "connections"), AUDITED);
+	ck_assert_uint_eq(j_u64(&d, "processes"), 1);
+	for (int i = 0; i < AUDITED; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "list[%d].pid", i);
+		ck_assert_uint_eq(j_u64(&d, key), (unsigned long long)pid);
+	}
+	sp_free(&r);
+	/* The same cgroup as /proc/PID/cgroup names it: from the cgroup2 mount's root. */
+	{
+		char line[1024] = "";
+
+		f = fopen("/proc/self/cgroup", "r");
+		ck_assert_ptr_nonnull(f);
+		while (fgets(line, sizeof(line), f) && strncmp(line, "0::", 3) != 0)
+			;
+		fclose(f);
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(rel, sizeof(rel), "%.1000s/liveness-audit-%d",
+			 strcmp(line + 3, "/") == 0 ? "" : line + 3, (int)getpid());
+	}
+	lv(&r, "audit", "--cgroup", rel, "--json", NULL);
+	ck_assert_msg(r.status == 0, "audit --cgroup %s: %d %s", rel, r.status, r.err);
+	j_parse(r.out, &d);
+	ck_assert_str_eq(j_str(&d, "cgroup"), top);
+	ck_assert_uint_eq(j_u64(&d, "connections"), AUDITED);
+	sp_free(&r);
+
+	audited_end(pid, hold);
+	close(mine[0]);
+	close(mine[1]);
+	ck_assert_msg(rmdir(inner) == 0 && rmdir(top) == 0, "rmdir %s: %s", top, strerror(errno));
+}
+END_TEST
+
 /* mdoc escapes that appear in the recipes' literal blocks. */
 static void unescape(char *s)
 {
@@ -1479,6 +1837,9 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, only_the_shim_is_preloaded);
 	tcase_add_test(tc, run_sets_the_environment_and_keeps_the_exit_status);
 	tcase_add_test(tc, doctor_reports_the_namespace_defaults);
+	tcase_add_test(tc, audit_reads_the_sockets_of_a_process);
+	tcase_add_test(tc, audit_refuses_bad_input);
+	tcase_add_test(tc, audit_takes_a_cgroup_and_its_children);
 	tcase_add_test(tc, recipes_quote_what_the_commands_print);
 	tcase_add_test(tc, man_pages_are_lint_clean);
 	suite_add_tcase(s, tc);

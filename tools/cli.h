@@ -34,5 +34,6 @@ int lvt_output_failed(const char *cmd);
 int lvt_plan_main(int argc, char **argv);
 int lvt_doctor_main(int argc, char **argv);
 int lvt_run_main(int argc, char **argv);
+int lvt_audit_main(int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * liveness(1): plan TCP liveness settings for a budget, examine what this
- * system does today, and run an unmodified program under the shim.
+ * system does today, audit the connections it holds, and run an unmodified
+ * program under the shim.
  * Exit status: 0 success, 1 doctor found something to change, 2 bad input;
  * run exits with the program's status (126 or 127 when it cannot start).
  */
@@ -25,12 +26,15 @@ static const char usage[] =
 	"       liveness run --budget BUDGET [--debug] [--force] [--] PROGRAM [ARG ...]\n"
 	"       liveness run [--keepalive IDLE:INTERVAL:COUNT] [--user-timeout MS] [--debug]\n"
 	"                    [--force] [--] PROGRAM [ARG ...]\n"
+	"       liveness audit [--pid PID | --cgroup PATH | --all] [--json]\n"
 	"       liveness --version | -V\n"
 	"\n"
 	"  plan    socket options, worst cases, heartbeat, sysctl, shim and C for a budget\n"
 	"          (also --budget BUDGET), or the worst cases of explicit settings\n"
 	"  doctor  what this system does with dead peers today, and what limits it\n"
 	"  run     run PROGRAM with every TCP socket under the planned settings\n"
+	"  audit   every TCP connection's settings and worst case; those that would\n"
+	"          never notice a vanished idle peer first\n"
 	"\n"
 	"BUDGET is a duration: 30s, 2m, 1h30m, 2500ms. --json prints one JSON object,\n"
 	"--systemd a drop-in for a service. 'liveness COMMAND --help' for more;\n"
@@ -157,7 +161,7 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd)
-		lvt_usage_error("a command is needed: plan, doctor or run (liveness --help)");
+		lvt_usage_error("a command is needed: plan, doctor, run or audit (liveness --help)");
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage, stdout);
 		return 0;
@@ -172,5 +176,8 @@ int main(int argc, char **argv)
 		return reported(cmd, lvt_doctor_main(argc - 1, argv + 1));
 	if (strcmp(cmd, "run") == 0)
 		return lvt_run_main(argc - 1, argv + 1);
-	lvt_usage_error("unknown command '%s': use plan, doctor or run (liveness --help)", cmd);
+	if (strcmp(cmd, "audit") == 0)
+		return reported(cmd, lvt_audit_main(argc - 1, argv + 1));
+	lvt_usage_error("unknown command '%s': use plan, doctor, run or audit (liveness --help)",
+			cmd);
 }

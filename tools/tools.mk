@@ -15,7 +15,7 @@ TOOLS_SHIM := $(B)/libliveness-preload.so
 TOOLS_ALL := $(TOOLS_CMD) $(TOOLS_SHIM)
 TOOLS_HDRS := $(wildcard tools/*.h)
 TOOLS_PARSERS := tools/duration.c tools/settings.c
-TOOLS_CMD_SRCS := tools/liveness.c tools/cmd_plan.c tools/cmd_doctor.c tools/cmd_run.c tools/reach.c tools/json.c tools/exports.c \
+TOOLS_CMD_SRCS := tools/liveness.c tools/cmd_plan.c tools/cmd_doctor.c tools/cmd_run.c tools/cmd_audit.c tools/reach.c tools/json.c tools/exports.c \
 	$(TOOLS_PARSERS)
 
 .PHONY: tools install-tools uninstall-tools check-tools
