@@ -19,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1328,6 +1329,81 @@ START_TEST(doctor_reports_the_namespace_defaults)
 }
 END_TEST
 
+/* Whether fstype is mounted and capability cap effective, read here as the command must. */
+static int t_mounted(const char *fstype)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096], want[80];
+	int found = 0;
+
+	ck_assert_ptr_nonnull(f);
+	snprintf(want, sizeof(want), " - %s ", fstype);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, want) != NULL;
+	fclose(f);
+	return found;
+}
+
+static int t_capable(pid_t pid, int cap)
+{
+	char path[64], line[256];
+	unsigned long long eff = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (int)(eff >> cap & 1);
+}
+
+/*
+ * doctor's BPF item tells what the machine has, each fact held to the
+ * test's own reading: the kernel release, the mounts, BTF, and the
+ * capabilities, which nobody lacks. It is a note, never a change.
+ */
+START_TEST(doctor_says_what_bpf_would_need)
+{
+	struct sp_result r;
+	struct jdoc d;
+	struct utsname u;
+	int major, minor;
+
+	ck_assert_int_eq(uname(&u), 0);
+	ck_assert_int_eq(sscanf(u.release, "%d.%d", &major, &minor), 2);
+	lv(&r, "doctor", "--no-measure", "--json", NULL);
+	j_parse(r.out, &d);
+	ck_assert_str_eq(j_str(&d, "bpf.status"), "note");
+	ck_assert(!j_bool(&d, "bpf.built"));
+	ck_assert_int_eq(j_bool(&d, "bpf.kernel"), major > 5 || (major == 5 && minor >= 9));
+	ck_assert_int_eq(j_bool(&d, "bpf.cgroup2"), t_mounted("cgroup2"));
+	ck_assert_int_eq(j_bool(&d, "bpf.bpffs"), t_mounted("bpf"));
+	ck_assert_int_eq(j_bool(&d, "bpf.btf"), access("/sys/kernel/btf/vmlinux", R_OK) == 0);
+	/* The command runs with this process's capabilities. */
+	ck_assert_int_eq(j_bool(&d, "bpf.cap_bpf"), t_capable(getpid(), 39));
+	ck_assert_int_eq(j_bool(&d, "bpf.cap_net_admin"), t_capable(getpid(), 12));
+	ck_assert_int_eq(j_bool(&d, "bpf.cap_perfmon"), t_capable(getpid(), 38));
+	sp_free(&r);
+	if (geteuid() == 0) {
+		char *as_nobody[] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+				     liveness(), "doctor", "--no-measure", NULL};
+
+		sp_run(as_nobody, NULL, RUN_TIMEOUT, &r);
+		ck_assert_msg(strstr(r.out, "[note]   BPF enforcement for a cgroup: not built into this "
+					    "version of liveness\n"),
+			      "%s", r.out);
+		ck_assert_msg(strstr(r.out, "CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON\n"), "%s", r.out);
+		ck_assert_msg(strstr(r.out, "this machine lacks: "), "%s", r.out);
+		sp_free(&r);
+	} else {
+		printf("SKIP doctor as nobody: needs root to become nobody\n");
+	}
+}
+END_TEST
+
 /* ---- liveness audit ---- */
 
 /* One socket of the audited child: its local port and the settings it reads itself. */
@@ -1837,6 +1913,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, only_the_shim_is_preloaded);
 	tcase_add_test(tc, run_sets_the_environment_and_keeps_the_exit_status);
 	tcase_add_test(tc, doctor_reports_the_namespace_defaults);
+	tcase_add_test(tc, doctor_says_what_bpf_would_need);
 	tcase_add_test(tc, audit_reads_the_sockets_of_a_process);
 	tcase_add_test(tc, audit_refuses_bad_input);
 	tcase_add_test(tc, audit_takes_a_cgroup_and_its_children);

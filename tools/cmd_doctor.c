@@ -354,6 +354,92 @@ static void check_conntrack(const struct target *g)
 		     established, g->plan.idle);
 }
 
+/* Whether a file system of type fstype is mounted (/proc/self/mountinfo). */
+static int mounted(const char *fstype)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096], type[64];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+
+		found = sep && sscanf(sep + 3, "%63s", type) == 1 && strcmp(type, fstype) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Whether capability cap is in this process's effective set (/proc/self/status CapEff). */
+static int capable(int cap)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long eff = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (int)(eff >> cap & 1);
+}
+
+/*
+ * What kernel-side enforcement for a whole cgroup (a sock_ops BPF program)
+ * would need here: Linux 5.9 or later, whose bpf_setsockopt() takes the
+ * keepalive options and TCP_USER_TIMEOUT (net/core/filter.c), a cgroup2
+ * file system, kernel BTF, a BPF file system to pin attachments in, and
+ * CAP_BPF (39), CAP_NET_ADMIN (12) and CAP_PERFMON (38). This build has no
+ * BPF part, which the item says first; the rest tells what the machine
+ * offers. A note, never a change: the shim and the library need none of it.
+ */
+static void check_bpf(const struct target *g)
+{
+	struct utsname u;
+	int major = 0, minor = 0, kernel_ok, cgroup2 = mounted("cgroup2"), bpffs = mounted("bpf");
+	int btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	int cap_bpf = capable(39), cap_net_admin = capable(12), cap_perfmon = capable(38);
+	char missing[256] = "";
+
+	(void)g;
+	if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		major = minor = 0;
+	kernel_ok = major > 5 || (major == 5 && minor >= 9);
+	lvt_json_bool(&J, "built", 0);
+	lvt_json_bool(&J, "kernel", kernel_ok);
+	lvt_json_bool(&J, "cgroup2", cgroup2);
+	lvt_json_bool(&J, "btf", btf);
+	lvt_json_bool(&J, "bpffs", bpffs);
+	lvt_json_bool(&J, "cap_bpf", cap_bpf);
+	lvt_json_bool(&J, "cap_net_admin", cap_net_admin);
+	lvt_json_bool(&J, "cap_perfmon", cap_perfmon);
+#define MISSING(cond, what)                                                                        \
+	if (!(cond))                                                                               \
+		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",       \
+			 missing[0] ? ", " : "", what)
+	MISSING(kernel_ok, "Linux 5.9 or later");
+	MISSING(cgroup2, "a cgroup2 file system");
+	MISSING(btf, "kernel BTF (/sys/kernel/btf/vmlinux)");
+	MISSING(cap_bpf, "CAP_BPF");
+	MISSING(cap_net_admin, "CAP_NET_ADMIN");
+	MISSING(cap_perfmon, "CAP_PERFMON");
+#undef MISSING
+	item("note", "BPF enforcement for a cgroup: not built into this version of liveness");
+	if (missing[0])
+		more("this machine lacks: %s", missing);
+	else
+		more("this machine has what it needs: Linux %d.%d, cgroup2, BTF, CAP_BPF, "
+		     "CAP_NET_ADMIN, CAP_PERFMON",
+		     major, minor);
+	more("a BPF file system to pin attachments in: %s",
+	     bpffs ? "mounted" : "not mounted (mount -t bpf bpf /sys/fs/bpf)");
+	more("until then: liveness run for a program you start, liveness audit for what runs");
+}
+
 /* Bytes of each slab cache (active objects x object size), keyed by line. */
 struct slab {
 	char name[64];
@@ -642,6 +728,7 @@ int lvt_doctor_main(int argc, char **argv)
 	check("conntrack", check_conntrack, &g);
 	check("memory", check_memory, &g);
 	check("keepalive_traffic", check_traffic, &g);
+	check("bpf", check_bpf, &g);
 	if (json) {
 		lvt_json_uint(&J, "changes", (unsigned)changes);
 		if (lvt_json_finish(&J) < 0)
