@@ -43,6 +43,9 @@ enum {
 	STATE_CLOSING
 };
 
+/* Frozen for 1.x, fields and size (liveness(3)). */
+_Static_assert(sizeof(struct liveness_tcp_info) == 40, "struct liveness_tcp_info is ABI: 40 bytes");
+
 #ifdef HAVE_LINUX_TCP_INFO
 _Static_assert((int)STATE_ESTABLISHED == (int)TCP_ESTABLISHED &&
 		   (int)STATE_CLOSE == (int)TCP_CLOSE && (int)STATE_CLOSING == (int)TCP_CLOSING,

@@ -19,6 +19,9 @@ _Static_assert(sizeof(void *) != 8 || sizeof(struct liveness_hb) == 48,
 	       "struct liveness_hb is ABI: 48 bytes on LP64");
 _Static_assert(sizeof(void *) != 4 || sizeof(struct liveness_hb) == 40,
 	       "struct liveness_hb is ABI: 40 bytes on ILP32");
+/* Frozen for 1.x, fields and size (liveness(3)); i386 aligns 64-bit integers to 4 bytes. */
+_Static_assert(sizeof(struct liveness_policy) == (_Alignof(liveness_time) == 4 ? 44 : 48),
+	       "struct liveness_policy is ABI: 48 bytes, 44 where 64-bit integers align to 4");
 
 #define HB_MAX_STRIKES 254u
 #define HB_KNOWN_FLAGS (LIVENESS_ROUND_TRIP | LIVENESS_RTT_TIMEOUT)

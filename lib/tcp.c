@@ -14,6 +14,9 @@
 #include "internal.h"
 #include "liveness.h"
 
+/* Frozen for 1.x, fields and size (liveness(3)). */
+_Static_assert(sizeof(struct liveness_tcp) == 24, "struct liveness_tcp is ABI: 24 bytes");
+
 /* Feature tests, not OS tests (macOS spells the idle time TCP_KEEPALIVE). */
 #if defined(TCP_KEEPIDLE)
 #define LV_KEEPIDLE TCP_KEEPIDLE
