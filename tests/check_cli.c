@@ -505,9 +505,13 @@ static const char *j_value(struct jdoc *d, const char *path, const char *p, int 
 				p = j_ws(p);
 				ck_assert_msg(*p == ':', "JSON: ':' expected after \"%s\"", key);
 				p++;
-				snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key);
+				ck_assert_msg(snprintf(sub, sizeof(sub), "%s%s%s", path,
+						       path[0] ? "." : "", key) < (int)sizeof(sub),
+					      "JSON: path too long at %s", path);
 			} else {
-				snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+				ck_assert_msg(snprintf(sub, sizeof(sub), "%s[%d]", path, i) <
+						      (int)sizeof(sub),
+					      "JSON: path too long at %s", path);
 			}
 			p = j_ws(j_value(d, sub, p, depth + 1));
 			if (*p == close)
