@@ -20,14 +20,18 @@ LIVENESS_EXPORT const char *liveness_version(void)
  * The system's description of an errno the library gives no meaning of its
  * own. glibc's strerrordesc_np() (2.32 on) returns a static, untranslated
  * string and is safe in any thread; elsewhere strerror(3) is the portable
- * call (musl's returns static strings too). NULL when the system knows none.
+ * call (musl's returns static strings too). NULL when the system knows none:
+ * musl gives any errno it does not know its description of 0 ("No error
+ * information"), and err is never 0 here.
  */
 static const char *system_description(int err)
 {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
 	return strerrordesc_np(err);
 #else
-	return strerror(err);
+	const char *s = strerror(err);
+
+	return strcmp(s, strerror(0)) == 0 ? NULL : s;
 #endif
 }
 

@@ -86,7 +86,9 @@ struct liveness__chunk {
  * buckets (liveness_group_new()).
  */
 struct liveness_group {
-	struct liveness__bucket *wheel;  /* slots + 2 buckets: the slots, due, never */
+	/* Aligned to 8 so that its size is a multiple of 8 where uint64_t
+	 * members align to 4 only (i386): the used bits follow it. */
+	_Alignas(8) struct liveness__bucket *wheel; /* slots + 2 buckets: the slots, due, never */
 	struct liveness__bucket *cur;    /* the slot being stepped, or NULL */
 	struct liveness__chunk *spare;   /* free chunks of member pointers */
 	struct liveness__chunk *blocks;  /* allocations of chunks */

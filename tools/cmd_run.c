@@ -133,6 +133,7 @@ int lvt_run_main(int argc, char **argv)
 	snprintf(preload, n, "%s%s%s", shim, old && *old ? ":" : "", old && *old ? old : "");
 	if (setenv("LD_PRELOAD", preload, 1) != 0) {
 		perror("liveness: run: setenv");
+		free(preload);
 		return 126;
 	}
 	free(preload);

@@ -8,8 +8,10 @@ set -eu
 pkgs="check pkg-config nftables mandoc redis-server socat python3 iproute2 libuv1-dev libevent-dev ${LIVENESS_DEPS_EXTRA:-}"
 missing=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+# pkgconf provides pkg-config (a package build depends on pkgconf alone).
+have() { have_pkg "$1" || { [ "$1" = pkg-config ] && have_pkg pkgconf; }; }
 if command -v dpkg-query >/dev/null 2>&1; then
-	for p in $pkgs; do have_pkg "$p" || missing="$missing $p"; done
+	for p in $pkgs; do have "$p" || missing="$missing $p"; done
 else
 	pkg-config --exists check 2>/dev/null || missing="$missing check"
 	command -v nft >/dev/null 2>&1 || missing="$missing nftables"
