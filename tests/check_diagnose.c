@@ -1407,6 +1407,37 @@ START_TEST(heartbeat_verdict_rules)
 }
 END_TEST
 
+/*
+ * The edges of the rules. A shut window with a single byte queued behind it
+ * (a one-byte ping) and two probes out is as gone as one with megabytes
+ * queued, however recent its last ACK. With nothing queued, keepalive probes
+ * are evidence only once an RTO passed without an ACK, however many are out:
+ * two probes 1 s apart (TCP_KEEPINTVL 1) on a path whose RTO is 3 s do not
+ * yet say that nothing answers.
+ */
+START_TEST(heartbeat_verdict_edges)
+{
+	struct liveness__diag d = open_after_verdict();
+
+	d.queued = 1;
+	d.info.probes = 2;
+	d.info.last_ack_recv_ms = 100;
+	ck_assert_int_eq(liveness__diag_heartbeat(&d), LIVENESS_VANISHED);
+	d.info.probes = 1;
+	ck_assert_int_eq(liveness__diag_heartbeat(&d), LIVENESS_HEARTBEAT_TIMEOUT);
+	d.info.probes = 2;
+	d.info.unacked = 1; /* in flight and acknowledged within an RTO: not the window rule */
+	ck_assert_int_eq(liveness__diag_heartbeat(&d), LIVENESS_HEARTBEAT_TIMEOUT);
+	d = open_after_verdict();
+	d.info.rto_us = 3000000;
+	d.info.probes = 2;
+	d.info.last_ack_recv_ms = 2999;
+	ck_assert_int_eq(liveness__diag_heartbeat(&d), LIVENESS_HEARTBEAT_TIMEOUT);
+	d.info.last_ack_recv_ms = 3000;
+	ck_assert_int_eq(liveness__diag_heartbeat(&d), LIVENESS_VANISHED);
+}
+END_TEST
+
 /* On real sockets: a kernel that acknowledges; a peer that closed; bad descriptors. */
 START_TEST(heartbeat_verdict_on_loopback)
 {
@@ -1429,6 +1460,46 @@ START_TEST(heartbeat_verdict_on_loopback)
 	ck_assert_int_eq(liveness_diagnose_heartbeat(udp), LIVENESS_LOCAL_ERROR);
 	ck_assert_str_eq(liveness_cause_name(LIVENESS_VANISHED), "vanished");
 	close(udp);
+}
+END_TEST
+
+/*
+ * A peer host that vanished from an idle connection, on loopback in a
+ * private network namespace where nftables drops the connection's packets
+ * both ways. Its kernel is still there while the exchange goes on: nothing
+ * awaits an answer, and the heartbeat's own cause stands. Once a keepalive
+ * probe (TCP_KEEPIDLE 1 s) is out unanswered with nothing queued, nothing
+ * answers: vanished. That takes the kernel's own count of what is queued on
+ * the open connection (SIOCOUTQ, 0 here), which only the heartbeat asks for,
+ * and which the plain diagnosis of the same open connection does without.
+ */
+START_TEST(heartbeat_verdict_on_a_vanished_idle_peer)
+{
+	struct liveness_tcp t = {1, 1, 1, 9, 0, -1};
+	struct liveness_tcp_info info;
+	int c, s;
+	char b = 'x';
+
+	if (!tu_netns("heartbeat verdict on a vanished idle peer"))
+		return;
+	tu_pair(&c, &s);
+	ck_assert_int_eq(liveness_tcp_set(c, &t), 0);
+	ck_assert_int_eq(write(c, &b, 1), 1);
+	ck_assert_int_eq(read(s, &b, 1), 1);
+	ck_assert_int_eq(write(s, &b, 1), 1);
+	ck_assert_int_eq(read(c, &b, 1), 1);
+	ck_assert_int_eq(liveness_diagnose_heartbeat(c), LIVENESS_HEARTBEAT_TIMEOUT);
+	tu_drop_port(tu_port(s));
+	ck_assert_msg(await_kernel(c, probe_out, 5 * LIVENESS_SEC),
+		      "no keepalive probe went out within 5 s");
+	ck_assert_int_eq(liveness_tcp_info(c, &info), 0);
+	ck_assert_uint_eq(info.state, TCP_ESTABLISHED);
+	ck_assert_uint_eq(info.unacked, 0);
+	ck_assert_int_eq(liveness_diagnose_heartbeat(c), LIVENESS_VANISHED);
+	ck_assert_int_eq(liveness_diagnose(c, -1, EAGAIN), LIVENESS_ALIVE);
+	tu_undrop();
+	close(c);
+	close(s);
 }
 END_TEST
 
@@ -1474,7 +1545,9 @@ Suite *diagnose_suite(void)
 	tcase_add_test(rules, classify_zero_window);
 	tcase_add_test(rules, classify_recorded_kernel_states);
 	tcase_add_test(rules, heartbeat_verdict_rules);
+	tcase_add_test(rules, heartbeat_verdict_edges);
 	tcase_add_test(tc, heartbeat_verdict_on_loopback);
+	tcase_add_test(tc, heartbeat_verdict_on_a_vanished_idle_peer);
 	/* Room for a SYN retransmission and a backed-off probe on a loaded machine. */
 	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);

@@ -329,6 +329,89 @@ START_TEST(rtt_rfc6298)
 }
 END_TEST
 
+/*
+ * RFC 6298 section 2 on whole microseconds, rounding down, as a plain model
+ * in signed arithmetic: the first sample R sets SRTT = R, RTTVAR = R / 2;
+ * each later one RTTVAR = (3 RTTVAR + |SRTT - R|) / 4, then SRTT = (7 SRTT +
+ * R) / 8. Hundreds of answers, many of them one microsecond either side of
+ * SRTT or equal to it, are held to it through what a caller sees: the round
+ * trip, and under LIVENESS_RTT_TIMEOUT the verdict of a copy left to die, at
+ * the last answer plus the larger of the policy's timeout and 3 x (SRTT + 4
+ * RTTVAR).
+ */
+START_TEST(rtt_follows_rfc6298_model)
+{
+	struct liveness_policy p = exact(S, 2 * S, 500 * MS);
+	struct liveness_hb hb = {0}, copy;
+	int64_t srtt = 0, var = 0;
+	uint64_t x = 0x243f6a8885a308d3u;
+	int pings;
+
+	p.flags = LIVENESS_RTT_TIMEOUT;
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	for (int i = 0; i < 400; i++) {
+		liveness_time t = liveness_hb_deadline(&hb), at, want;
+		int64_t r, pto;
+		uint32_t seq;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (i == 0 || x % 4 == 0)
+			r = 1 + (int64_t)(x >> 8) % 3000000; /* up to 3 s */
+		else
+			r = srtt + (int64_t)(x % 3) - 1; /* SRTT - 1 us, SRTT, SRTT + 1 us */
+		if (r < 0)
+			r = 0;
+		ck_assert_int_eq(liveness_hb_step(&hb, t, &seq), LIVENESS_PING);
+		/* Nanoseconds under a microsecond are dropped. */
+		at = t + (liveness_time)r * LIVENESS_USEC + (x >> 40) % LIVENESS_USEC;
+		liveness_hb_pong(&hb, seq, at);
+		if (i == 0) {
+			srtt = r;
+			var = r / 2;
+		} else {
+			var = (3 * var + (srtt > r ? srtt - r : r - srtt)) / 4;
+			srtt = (7 * srtt + r) / 8;
+		}
+		ck_assert_uint_eq(liveness_hb_rtt(&hb), (liveness_time)srtt * LIVENESS_USEC);
+		pto = 3 * (srtt + 4 * var) * (int64_t)LIVENESS_USEC;
+		want = at + ((liveness_time)pto > p.timeout ? (liveness_time)pto : p.timeout);
+		copy = hb;
+		ck_assert_msg(run_to_death(&copy, &pings) == want,
+			      "answer %d: SRTT %lld us, RTTVAR %lld us", i, (long long)srtt,
+			      (long long)var);
+	}
+}
+END_TEST
+
+/*
+ * After the verdict nothing more is due, but what arrives before the caller
+ * closes the connection is still proof of life for liveness_hb_last_proof()
+ * (a log line or a status page): the rules are the policy's, as before.
+ */
+START_TEST(proof_after_the_verdict)
+{
+	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
+	struct liveness_hb hb = {0};
+	liveness_time at;
+	int pings;
+
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	ck_assert_uint_eq(run_to_death(&hb, &pings), 90 * S);
+	liveness_hb_rx(&hb, 95 * S);
+	ck_assert_int_eq(liveness_hb_last_proof(&hb, &at), 0);
+	ck_assert_uint_eq(at, 95 * S);
+	ck_assert_uint_eq(liveness_hb_deadline(&hb), LIVENESS_NEVER);
+	ck_assert_int_eq(liveness_hb_step(&hb, 1000 * S, NULL), LIVENESS_NONE);
+	/* Under ROUND_TRIP bytes were never proof, before the verdict or after. */
+	p.flags = LIVENESS_ROUND_TRIP;
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, 0), 0);
+	ck_assert_uint_eq(run_to_death(&hb, &pings), 90 * S);
+	liveness_hb_rx(&hb, 95 * S);
+	ck_assert_int_eq(liveness_hb_last_proof(&hb, &at), 0);
+	ck_assert_uint_eq(at, 0);
+}
+END_TEST
+
 START_TEST(rtt_timeout_flag)
 {
 	struct liveness_policy p = exact(S, 2 * S, 500 * MS);
@@ -720,7 +803,9 @@ Suite *hb_suite(void)
 	tcase_add_test(tc, jitter_never_later_and_spread);
 	tcase_add_test(tc, round_trip_needs_answers);
 	tcase_add_test(tc, rtt_rfc6298);
+	tcase_add_test(tc, rtt_follows_rfc6298_model);
 	tcase_add_test(tc, rtt_timeout_flag);
+	tcase_add_test(tc, proof_after_the_verdict);
 	tcase_add_test(tc, stall_pings_before_verdict);
 	tcase_add_test(tc, stall_near_the_epoch);
 	tcase_add_test(tc, edges_of_the_rules);
