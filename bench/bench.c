@@ -160,13 +160,13 @@ static void *huge_alloc(size_t bytes)
 
 struct result {
 	const char *name;
-	double cpu;       /* seconds */
+	double cpu; /* seconds */
 	uint64_t packets;
 	unsigned seconds; /* simulated */
-	double bytes;     /* per connection */
+	double bytes;	  /* per connection */
 	uint64_t pings;
 	int partial;
-	double base_cpu;       /* the baseline run paired with this one */
+	double base_cpu; /* the baseline run paired with this one */
 	uint64_t base_packets;
 };
 
@@ -196,7 +196,7 @@ struct app_conn {
 struct lv_conn {
 	int fd;
 	uint32_t rx_len; /* bytes waiting in the receive buffer */
-	uint64_t bytes;  /* bytes read: the counter every lane's loop increments */
+	uint64_t bytes;	 /* bytes read: the counter every lane's loop increments */
 	struct liveness_hb hb;
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct lv_conn) == 64, "the recommended object is one cache line");
@@ -231,10 +231,8 @@ struct lane {
 };
 
 static const char *const lane_names[LANES] = {
-	[LANE_BASE] = "baseline (app only)",
-	[LANE_RX] = "liveness (rx only)",
-	[LANE_GROUP] = "liveness (rx + group)",
-	[LANE_NAIVE] = "naive scan every 100 ms",
+	[LANE_BASE] = "baseline (app only)",	     [LANE_RX] = "liveness (rx only)",
+	[LANE_GROUP] = "liveness (rx + group)",	     [LANE_NAIVE] = "naive scan every 100 ms",
 	[LANE_STRADDLE] = "liveness, hb on 2 lines",
 };
 
@@ -256,9 +254,7 @@ static void lane_open(struct lane *l, enum lane_kind kind, uint32_t n, unsigned 
 	l->r.seconds = seconds;
 	seq_init(&l->s, n, seconds);
 	switch (kind) {
-	case LANE_BASE:
-		l->app = huge_alloc((size_t)n * sizeof(*l->app));
-		break;
+	case LANE_BASE: l->app = huge_alloc((size_t)n * sizeof(*l->app)); break;
 	case LANE_NAIVE:
 		l->app = huge_alloc((size_t)n * sizeof(*l->app));
 		l->last = huge_alloc((size_t)n * sizeof(*l->last));
@@ -270,8 +266,8 @@ static void lane_open(struct lane *l, enum lane_kind kind, uint32_t n, unsigned 
 	case LANE_RX:
 	case LANE_GROUP:
 	case LANE_STRADDLE:
-		l->lv_size = kind == LANE_STRADDLE ? sizeof(struct lv_straddle)
-						   : sizeof(struct lv_conn);
+		l->lv_size =
+			kind == LANE_STRADDLE ? sizeof(struct lv_straddle) : sizeof(struct lv_conn);
 		l->hb_offset = kind == LANE_STRADDLE ? offsetof(struct lv_straddle, hb)
 						     : offsetof(struct lv_conn, hb);
 		l->lv = huge_alloc((size_t)n * l->lv_size);
@@ -291,8 +287,7 @@ static void lane_open(struct lane *l, enum lane_kind kind, uint32_t n, unsigned 
 		/* The hb, the group object, and all the group allocated, as the heap counts it. */
 		l->r.bytes = (double)sizeof(struct liveness_hb) + ((double)heap + sizeof(l->g)) / n;
 		break;
-	default:
-		abort();
+	default: abort();
 	}
 }
 
@@ -378,8 +373,7 @@ static void lane_run(struct lane *l, uint64_t until)
 				      offsetof(struct lv_straddle, hb),
 				      offsetof(struct lv_straddle, bytes));
 		break;
-	default:
-		abort();
+	default: abort();
 	}
 	l->r.cpu += cpu_seconds() - t;
 	l->r.packets = s.i;
@@ -459,8 +453,8 @@ static struct result run_libuv(uint32_t n, unsigned seconds)
 	struct uv_conn *c = huge_alloc((size_t)n * sizeof(*c));
 	uv_loop_t loop;
 	struct seq s;
-	struct result r = {.name = "libuv uv_timer_again", .seconds = seconds,
-			   .bytes = sizeof(uv_timer_t)};
+	struct result r = {
+		.name = "libuv uv_timer_again", .seconds = seconds, .bytes = sizeof(uv_timer_t)};
 	liveness_time next = T0 + TICK, ms = 0;
 	uint64_t interval_ms = INTERVAL / LIVENESS_MSEC;
 	double t;
@@ -531,7 +525,8 @@ static struct result run_libevent(uint32_t n, unsigned seconds, int common)
 	const struct timeval *tv = &tv30;
 	struct seq s;
 	struct result r = {.name = common ? "libevent common timeout" : "libevent event_add",
-			   .seconds = seconds, .bytes = sizeof(struct event)};
+			   .seconds = seconds,
+			   .bytes = sizeof(struct event)};
 	liveness_time next = T0 + TICK;
 	double t;
 
@@ -627,8 +622,8 @@ static void report(uint32_t n, struct result *res, int count)
 				snprintf(vs, sizeof(vs), "inf");
 		}
 		printf("  %-26s %9u %10.2f %10.4f %11.2f %10llu %12s%s\n", r->name, r->seconds,
-		       a * 1e9 / (double)r->packets, share, r->bytes, (unsigned long long)r->pings, vs,
-		       r->partial ? "  (prefix)" : "");
+		       a * 1e9 / (double)r->packets, share, r->bytes, (unsigned long long)r->pings,
+		       vs, r->partial ? "  (prefix)" : "");
 	}
 	fflush(stdout);
 }
@@ -707,7 +702,8 @@ int main(int argc, char **argv)
 	}
 	if (ten)
 		sizes[count++] = 10000000;
-	printf("liveness bench: interval 30 s, timeout 90 s, a packet per connection every 10 s on\n"
+	printf("liveness bench: interval 30 s, timeout 90 s, a packet per connection every 10 s "
+	       "on\n"
 	       "average, 100 ms resolution. ns/packet and %% of core: CPU time added to the\n"
 	       "application's own loop (baseline), per packet and per simulated second, expiry\n"
 	       "work included. liveness and the naive scan run side by side with the baseline\n"

@@ -69,7 +69,9 @@ static double sockets(void)
 
 int main(int argc, char **argv)
 {
-	const char *dir = argc > 1 ? argv[1] : getenv("LIVENESS_BUILD") ? getenv("LIVENESS_BUILD") : "build";
+	const char *dir = argc > 1		     ? argv[1]
+			  : getenv("LIVENESS_BUILD") ? getenv("LIVENESS_BUILD")
+						     : "build";
 	char shim[4096], preload[4200], self[4096];
 	char *env_shim[] = {preload, "LIVENESS_BUDGET=30s", NULL};
 	char *env_plain[] = {NULL};
@@ -100,7 +102,8 @@ int main(int argc, char **argv)
 	qsort(shimmed, RUNS, sizeof(shimmed[0]), cmp);
 	printf("shim cost, %d runs each (median wall time)\n", RUNS);
 	printf("  /bin/true plainly            %8.1f us\n", plain[RUNS / 2] / 1e3);
-	printf("  /bin/true under the shim     %8.1f us   (+%.1f us, x%.2f: loading one more library)\n",
+	printf("  /bin/true under the shim     %8.1f us   (+%.1f us, x%.2f: loading one more "
+	       "library)\n",
 	       shimmed[RUNS / 2] / 1e3, ((double)shimmed[RUNS / 2] - (double)plain[RUNS / 2]) / 1e3,
 	       (double)shimmed[RUNS / 2] / (double)plain[RUNS / 2]);
 
@@ -136,7 +139,8 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("  socket()+close() plainly     %8.1f ns\n", without);
-	printf("  socket()+close() under shim  %8.1f ns   (+%.1f ns: plan applied, set, read back)\n",
+	printf("  socket()+close() under shim  %8.1f ns   (+%.1f ns: plan applied, set, read "
+	       "back)\n",
 	       with, with - without);
 	return 0;
 }

@@ -57,12 +57,12 @@ static inline void args_name(char *buf, size_t len, const struct sockaddr_in *a)
 
 /* The shared options, in milliseconds where they are times. */
 struct args {
-	int listen;              /* -l: listen on host:port rather than connect to it */
-	unsigned long conns;     /* -n: connections to make */
-	unsigned long interval;  /* -i: ping after this much silence */
-	unsigned long timeout;   /* -t: the peer is dead after this much silence */
-	unsigned long budget;    /* -b: liveness_tcp_plan()'s detection budget */
-	struct sockaddr_in addr; /* host port, the last two arguments */
+	int listen;			/* -l: listen on host:port rather than connect to it */
+	unsigned long conns;		/* -n: connections to make */
+	unsigned long interval;		/* -i: ping after this much silence */
+	unsigned long timeout;		/* -t: the peer is dead after this much silence */
+	unsigned long budget;		/* -b: liveness_tcp_plan()'s detection budget */
+	struct sockaddr_in addr;	/* host port, the last two arguments */
 	char name[INET_ADDRSTRLEN + 8]; /* "host:port", for the log */
 };
 

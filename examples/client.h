@@ -129,8 +129,8 @@ static enum liveness_cause client_run(struct client *c, const struct liveness_po
 		uint32_t seq;
 
 		fflush(stdout);
-		r = client_wait(c->fd, liveness_poll_timeout(liveness_hb_deadline(&c->hb),
-							     liveness_now()));
+		r = client_wait(
+			c->fd, liveness_poll_timeout(liveness_hb_deadline(&c->hb), liveness_now()));
 		now = liveness_now();
 		if (r < 0 && errno != EINTR)
 			return LIVENESS_LOCAL_ERROR;

@@ -80,8 +80,7 @@ struct server {
 static void die(const char *what, int err)
 {
 	/* A library result is a negated errno, a failed libc call leaves a positive one. */
-	fprintf(stderr, "epoll: %s: %s\n", what,
-		err < 0 ? liveness_strerror(err) : strerror(err));
+	fprintf(stderr, "epoll: %s: %s\n", what, err < 0 ? liveness_strerror(err) : strerror(err));
 	exit(1);
 }
 
@@ -200,7 +199,8 @@ static void on_accept(struct server *s, liveness_time now)
 		socklen_t len = sizeof(a);
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
 		struct conn *c;
-		int fd = accept4(s->listener, (struct sockaddr *)&a, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(s->listener, (struct sockaddr *)&a, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		int r;
 
 		if (fd < 0) {

@@ -54,8 +54,7 @@ static struct liveness_tcp plan;
 static void die(const char *what, int err)
 {
 	/* A library result is a negated errno, a failed libc call leaves a positive one. */
-	fprintf(stderr, "event: %s: %s\n", what,
-		err < 0 ? liveness_strerror(err) : strerror(err));
+	fprintf(stderr, "event: %s: %s\n", what, err < 0 ? liveness_strerror(err) : strerror(err));
 	exit(1);
 }
 
@@ -165,8 +164,8 @@ static void start(int fd, const struct sockaddr_in *a)
 	arm();
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-		      int len, void *arg)
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+		      void *arg)
 {
 	(void)l;
 	(void)len;

@@ -37,9 +37,9 @@
 #define LOAD_USAGE "load [-b source_addr] [-n conns] [-c in_flight] host port"
 
 struct client {
-	int fd;       /* -1 once lost */
-	int state;    /* 0 not started, 1 connecting, 2 established */
-	int pinged;   /* received at least one PING */
+	int fd;	    /* -1 once lost */
+	int state;  /* 0 not started, 1 connecting, 2 established */
+	int pinged; /* received at least one PING */
 	struct proto_rx rx;
 };
 
@@ -54,8 +54,7 @@ static void on_usr1(int sig)
 static void die(const char *what, int err)
 {
 	/* A library result is a negated errno, a failed libc call leaves a positive one. */
-	fprintf(stderr, "load: %s: %s\n", what,
-		err < 0 ? liveness_strerror(err) : strerror(err));
+	fprintf(stderr, "load: %s: %s\n", what, err < 0 ? liveness_strerror(err) : strerror(err));
 	exit(1);
 }
 
@@ -149,12 +148,14 @@ int main(int argc, char **argv)
 			if (c->fd < 0)
 				continue;
 			if (c->state == 1) {
-				struct epoll_event ev = {.events = EPOLLIN, .data.u32 = evs[i].data.u32};
+				struct epoll_event ev = {.events = EPOLLIN,
+							 .data.u32 = evs[i].data.u32};
 				getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen);
 				in_flight--;
 				if (err != 0) {
 					printf("connect failed: %s (%s)\n", strerror(err),
-					       liveness_cause_name(liveness_diagnose(c->fd, -1, err)));
+					       liveness_cause_name(
+						       liveness_diagnose(c->fd, -1, err)));
 					fflush(stdout);
 					exit(1);
 				}
@@ -170,8 +171,8 @@ int main(int argc, char **argv)
 			if (r <= 0) {
 				if (r < 0 && (errno == EAGAIN || errno == EINTR))
 					continue;
-				printf("lost cause=%s\n",
-				       liveness_cause_name(liveness_diagnose(c->fd, r, r < 0 ? errno : 0)));
+				printf("lost cause=%s\n", liveness_cause_name(liveness_diagnose(
+								  c->fd, r, r < 0 ? errno : 0)));
 				close(c->fd);
 				c->fd = -1;
 				continue;
@@ -183,9 +184,11 @@ int main(int argc, char **argv)
 				proto_put(pong, PROTO_PONG, proto_seq(f));
 				/* 5 bytes into an almost empty send buffer: taken whole. A
 				 * failed send consumed the error: diagnose it now. */
-				if (send(c->fd, pong, sizeof(pong), MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
+				if (send(c->fd, pong, sizeof(pong), MSG_NOSIGNAL) < 0 &&
+				    errno != EAGAIN) {
 					printf("lost cause=%s\n",
-					       liveness_cause_name(liveness_diagnose(c->fd, -1, errno)));
+					       liveness_cause_name(
+						       liveness_diagnose(c->fd, -1, errno)));
 					close(c->fd);
 					c->fd = -1;
 					break;

@@ -47,7 +47,8 @@ static int enter_as_user(char *why, size_t len)
 		return -e;
 	}
 	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
-	if ((e = put("/proc/self/setgroups", "deny")) < 0 || (e = put("/proc/self/uid_map", map)) < 0)
+	if ((e = put("/proc/self/setgroups", "deny")) < 0 ||
+	    (e = put("/proc/self/uid_map", map)) < 0)
 		goto fail;
 	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
 	if ((e = put("/proc/self/gid_map", map)) < 0)

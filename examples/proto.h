@@ -143,8 +143,9 @@ static inline void proto_step_group(struct liveness_group *g, liveness_time now,
 
 	while (liveness_group_step(g, now, &hb, &ev, &seq) > 0) {
 		/* A verdict: hung (its kernel still ACKs) or vanished (nothing does)? */
-		enum liveness_cause why = ev == LIVENESS_DEAD ? liveness_diagnose_heartbeat(fd_of(hb))
-							      : ping(hb, PROTO_PING, seq);
+		enum liveness_cause why = ev == LIVENESS_DEAD
+						  ? liveness_diagnose_heartbeat(fd_of(hb))
+						  : ping(hb, PROTO_PING, seq);
 		if (why != LIVENESS_ALIVE)
 			drop(hb, why, now);
 	}

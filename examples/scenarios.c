@@ -158,8 +158,7 @@ static int nobody_listens(enum liveness_cause *cause, liveness_time *took, liven
 }
 
 /* The peer's host vanishes (power cut: not another packet either way), idle or busy. */
-static int vanished(int busy, enum liveness_cause *cause, liveness_time *took,
-		    liveness_time *bound)
+static int vanished(int busy, enum liveness_cause *cause, liveness_time *took, liveness_time *bound)
 {
 	uint16_t port = next_port++;
 	int c, s;
@@ -264,7 +263,7 @@ static pid_t echo_peer(uint16_t port, int *ours)
 }
 
 #define RESOLUTION (50 * LIVENESS_MSEC) /* the group's tick */
-#define WAKEUP (20 * LIVENESS_MSEC)     /* allowance for poll() to return after its timeout */
+#define WAKEUP (20 * LIVENESS_MSEC)	/* allowance for poll() to return after its timeout */
 
 /*
  * The caller's loop with a heartbeat, in a group as a server would run it:
@@ -342,7 +341,8 @@ static struct liveness_policy hb_policy;
 static void freeze(int fd, pid_t pid)
 {
 	(void)fd;
-	kill(pid, SIGSTOP); /* deadlock, GC pause, SIGSTOP: the process stops, its kernel does not */
+	kill(pid,
+	     SIGSTOP); /* deadlock, GC pause, SIGSTOP: the process stops, its kernel does not */
 }
 
 static void stop_reading(int fd, pid_t pid)
@@ -367,8 +367,8 @@ static void vanish_host(int fd, pid_t pid)
 		netns_drop_port(ntohs(a.sin_port));
 }
 
-static int hung_or_stuck(void (*hurt)(int, pid_t), enum liveness_cause *cause,
-			 liveness_time *took, liveness_time *bound)
+static int hung_or_stuck(void (*hurt)(int, pid_t), enum liveness_cause *cause, liveness_time *took,
+			 liveness_time *bound)
 {
 	int fd = -1, status, r;
 	pid_t pid = echo_peer(next_port++, &fd);
@@ -442,14 +442,15 @@ int main(int argc, char **argv)
 	/* Stock sockets have keepalive off: an idle dead peer is never noticed. */
 	snprintf(stock_idle, sizeof(stock_idle), "never (%.0f s with SO_KEEPALIVE)",
 		 (double)(liveness_tcp_bound(&(struct liveness_tcp){1, sys.idle, sys.interval,
-								   sys.count, 0, -1},
+								    sys.count, 0, -1},
 					     LIVENESS_IDLE | LIVENESS_NOMINAL) /
 			  LIVENESS_SEC));
 	snprintf(stock_busy, sizeof(stock_busy), "%.1f s (tcp_retries2)",
 		 liveness_tcp_bound(&sys, LIVENESS_BUSY | LIVENESS_NOMINAL) / 1e9);
 	have_netns = netns_enter(why, sizeof(why)) == 0;
 
-	printf("liveness scenarios: real failures, kernel defaults versus a socket planned for %.0f s\n",
+	printf("liveness scenarios: real failures, kernel defaults versus a socket planned for "
+	       "%.0f s\n",
 	       BUDGET / 1e9);
 	printf("planned: keepalive idle %d s, interval %d s, count %d, TCP_USER_TIMEOUT %u ms;\n"
 	       "heartbeat: ping after %.1f s of silence, dead after %.1f s\n\n",
@@ -463,11 +464,13 @@ int main(int argc, char **argv)
 		char m[32], b[32];
 
 		if (rows[i].needs_netns && !have_netns) {
-			printf("%-40s %-32s skipped: %s\n", rows[i].scenario, rows[i].defaults, why);
+			printf("%-40s %-32s skipped: %s\n", rows[i].scenario, rows[i].defaults,
+			       why);
 			continue;
 		}
 		if (rows[i].run(&cause, &took, &bound) != 0 || cause == LIVENESS_ALIVE) {
-			printf("%-40s %-32s FAILED to reproduce\n", rows[i].scenario, rows[i].defaults);
+			printf("%-40s %-32s FAILED to reproduce\n", rows[i].scenario,
+			       rows[i].defaults);
 			failed = 1;
 			continue;
 		}
@@ -479,14 +482,18 @@ int main(int argc, char **argv)
 			failed = 1;
 	}
 	printf("\nmeasured: from the failure (FIN, RST, vanish) or the peer's last proof of life\n"
-	       "(heartbeat rows) to the verdict. Kernel bounds are liveness_tcp_bound(); heartbeat\n"
-	       "bounds are the policy's timeout + one %.0f ms group tick + %.0f ms for poll() to wake.\n"
+	       "(heartbeat rows) to the verdict. Kernel bounds are liveness_tcp_bound(); "
+	       "heartbeat\n"
+	       "bounds are the policy's timeout + one %.0f ms group tick + %.0f ms for poll() to "
+	       "wake.\n"
 	       "The hung peer's socket keeps a planned keepalive too: it sees nothing, because\n"
 	       "the peer's kernel answers the probes for its hung application. After a heartbeat\n"
 	       "verdict, liveness_diagnose_heartbeat() tells a hung peer (its kernel ACKs our\n"
 	       "pings) from a vanished one (nothing ACKs them).\n",
 	       RESOLUTION / 1e6, WAKEUP / 1e6);
 	if (!have_netns)
-		printf("\n%s: rows needing a private network namespace were skipped; run as root.\n", why);
+		printf("\n%s: rows needing a private network namespace were skipped; run as "
+		       "root.\n",
+		       why);
 	return failed;
 }

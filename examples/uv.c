@@ -53,8 +53,7 @@ static unsigned long wanted, connected;
 static void die(const char *what, int err)
 {
 	/* A library result is a negated errno, a failed libc call leaves a positive one. */
-	fprintf(stderr, "uv: %s: %s\n", what,
-		err < 0 ? liveness_strerror(err) : strerror(err));
+	fprintf(stderr, "uv: %s: %s\n", what, err < 0 ? liveness_strerror(err) : strerror(err));
 	exit(1);
 }
 

@@ -82,13 +82,13 @@ LIVENESS_EXPORT const char *liveness_strerror(int err);
  * TCP liveness settings of one socket. Field ranges are the kernel's.
  */
 struct liveness_tcp {
-	int keepalive;         /* SO_KEEPALIVE: 0 or 1 */
-	int idle;              /* TCP_KEEPIDLE, seconds, 1..32767 */
-	int interval;          /* TCP_KEEPINTVL, seconds, 1..32767 */
-	int count;             /* TCP_KEEPCNT, 1..127 */
+	int keepalive;	       /* SO_KEEPALIVE: 0 or 1 */
+	int idle;	       /* TCP_KEEPIDLE, seconds, 1..32767 */
+	int interval;	       /* TCP_KEEPINTVL, seconds, 1..32767 */
+	int count;	       /* TCP_KEEPCNT, 1..127 */
 	unsigned user_timeout; /* TCP_USER_TIMEOUT, ms, 0..INT_MAX; 0 = kernel default */
-	int linger;            /* SO_LINGER: -1 off, 0 abortive close (RST),
-	                          1..65535 s (refused on non-blocking sockets) */
+	int linger;	       /* SO_LINGER: -1 off, 0 abortive close (RST),
+				  1..65535 s (refused on non-blocking sockets) */
 };
 
 #define LIVENESS_TCP_MAX_IDLE 32767
@@ -97,8 +97,8 @@ struct liveness_tcp {
 #define LIVENESS_TCP_MAX_LINGER 65535
 
 /* Flags for liveness_tcp_bound(). */
-#define LIVENESS_IDLE 0    /* nothing unacknowledged: keepalive decides */
-#define LIVENESS_BUSY 1    /* data in flight: retransmissions decide */
+#define LIVENESS_IDLE 0	   /* nothing unacknowledged: keepalive decides */
+#define LIVENESS_BUSY 1	   /* data in flight: retransmissions decide */
 #define LIVENESS_NOMINAL 2 /* the kernel's schedule without timer-wheel lateness */
 
 /*
@@ -155,16 +155,16 @@ LIVENESS_EXPORT int liveness_abort(int fd);
 
 enum liveness_cause {
 	LIVENESS_ALIVE = 0,
-	LIVENESS_CLOSED,             /* peer sent FIN: closed, exited or killed */
-	LIVENESS_RESET,              /* peer sent RST: abort, unread data, rebooted host */
-	LIVENESS_REFUSED,            /* nothing listens on the peer's port */
-	LIVENESS_UNREACHABLE,        /* ICMP: host or network unreachable */
+	LIVENESS_CLOSED,	     /* peer sent FIN: closed, exited or killed */
+	LIVENESS_RESET,		     /* peer sent RST: abort, unread data, rebooted host */
+	LIVENESS_REFUSED,	     /* nothing listens on the peer's port */
+	LIVENESS_UNREACHABLE,	     /* ICMP: host or network unreachable */
 	LIVENESS_KEEPALIVE_TIMEOUT,  /* idle, keepalive probes unanswered */
 	LIVENESS_RETRANSMIT_TIMEOUT, /* our data stayed unacknowledged */
 	LIVENESS_HEARTBEAT_TIMEOUT,  /* peer kernel alive, application silent */
-	LIVENESS_FLOOD,              /* peer broke the ping rate limit */
-	LIVENESS_LOCAL_ERROR,        /* our side failed: bad fd, no memory, ... */
-	LIVENESS_VANISHED            /* heartbeat verdict, nothing acknowledged: host or path gone */
+	LIVENESS_FLOOD,		     /* peer broke the ping rate limit */
+	LIVENESS_LOCAL_ERROR,	     /* our side failed: bad fd, no memory, ... */
+	LIVENESS_VANISHED /* heartbeat verdict, nothing acknowledged: host or path gone */
 };
 
 /*
@@ -202,19 +202,19 @@ LIVENESS_EXPORT const char *liveness_cause_name(enum liveness_cause c);
 
 /* A stable snapshot of the TCP_INFO fields that explain a death. */
 struct liveness_tcp_info {
-	uint8_t state;          /* TCP_ESTABLISHED, TCP_CLOSE, ... (netinet/tcp.h) */
-	uint8_t retransmits;    /* retransmissions of the current segment */
-	uint8_t probes;         /* keepalive or zero-window probes unanswered */
-	uint8_t backoff;        /* exponential backoff of the RTO */
-	uint32_t rtt_us;        /* smoothed round-trip time */
-	uint32_t rttvar_us;     /* its variance */
-	uint32_t rto_us;        /* retransmission timeout */
-	uint32_t unacked;       /* segments sent and not acknowledged */
-	uint32_t total_retrans; /* retransmissions over the connection's life */
+	uint8_t state;		    /* TCP_ESTABLISHED, TCP_CLOSE, ... (netinet/tcp.h) */
+	uint8_t retransmits;	    /* retransmissions of the current segment */
+	uint8_t probes;		    /* keepalive or zero-window probes unanswered */
+	uint8_t backoff;	    /* exponential backoff of the RTO */
+	uint32_t rtt_us;	    /* smoothed round-trip time */
+	uint32_t rttvar_us;	    /* its variance */
+	uint32_t rto_us;	    /* retransmission timeout */
+	uint32_t unacked;	    /* segments sent and not acknowledged */
+	uint32_t total_retrans;	    /* retransmissions over the connection's life */
 	uint32_t last_data_recv_ms; /* since the last data received */
 	uint32_t last_ack_recv_ms;  /* since the last ACK received */
 	uint32_t last_data_sent_ms; /* since the last data sent */
-	uint32_t snd_cwnd;      /* congestion window, segments */
+	uint32_t snd_cwnd;	    /* congestion window, segments */
 };
 
 /* Fill *info from TCP_INFO. Returns 0, -EINVAL, -EBADF, -ENOTSOCK,
@@ -225,7 +225,7 @@ LIVENESS_EXPORT int liveness_tcp_info(int fd, struct liveness_tcp_info *info);
 /* LAYER3-BEGIN (declarations owned by lib/hb.c) */
 
 /* Flags for struct liveness_policy. */
-#define LIVENESS_ROUND_TRIP 0x1u /* only an answer to our ping proves life */
+#define LIVENESS_ROUND_TRIP 0x1u  /* only an answer to our ping proves life */
 #define LIVENESS_RTT_TIMEOUT 0x2u /* keep timeout >= 3 x (srtt + 4 x rttvar) */
 
 /*
@@ -234,13 +234,14 @@ LIVENESS_EXPORT int liveness_tcp_info(int fd, struct liveness_tcp_info *info);
  * are nanoseconds. liveness_hb_init() checks every field.
  */
 struct liveness_policy {
-	liveness_time interval;          /* ping after this much silence; > 0 */
-	liveness_time timeout;           /* dead after this much silence; >= interval */
-	liveness_time retry;             /* re-ping this often while unanswered; 1..interval */
-	unsigned jitter;                 /* 0..100: percent of interval a ping may come early */
-	unsigned flags;                  /* LIVENESS_ROUND_TRIP, LIVENESS_RTT_TIMEOUT */
-	liveness_time peer_min_interval; /* peer pings closer than this earn a strike; 0: no guard */
-	unsigned peer_max_strikes;       /* 0..254; one more strike is a flood */
+	liveness_time interval; /* ping after this much silence; > 0 */
+	liveness_time timeout;	/* dead after this much silence; >= interval */
+	liveness_time retry;	/* re-ping this often while unanswered; 1..interval */
+	unsigned jitter;	/* 0..100: percent of interval a ping may come early */
+	unsigned flags;		/* LIVENESS_ROUND_TRIP, LIVENESS_RTT_TIMEOUT */
+	liveness_time
+		peer_min_interval; /* peer pings closer than this earn a strike; 0: no guard */
+	unsigned peer_max_strikes; /* 0..254; one more strike is a flood */
 };
 
 /*
@@ -262,19 +263,19 @@ LIVENESS_EXPORT int liveness_policy_init(struct liveness_policy *p, liveness_tim
  */
 struct liveness_hb {
 	const struct liveness_policy *policy;
-	struct liveness_hb **pprev;  /* group entry pointing here; NULL when in no group */
-	liveness_time proof;         /* last proof of life, or a credit after a stall */
-	liveness_time ping_at;       /* when our last ping was sent */
-	uint64_t peer;               /* last answered peer ping (high 48 bits), strikes, state */
-	uint32_t srtt_us;            /* smoothed round-trip time, microseconds */
-	uint32_t rttvar_us;          /* its mean deviation, microseconds */
+	struct liveness_hb **pprev; /* group entry pointing here; NULL when in no group */
+	liveness_time proof;	    /* last proof of life, or a credit after a stall */
+	liveness_time ping_at;	    /* when our last ping was sent */
+	uint64_t peer;		    /* last answered peer ping (high 48 bits), strikes, state */
+	uint32_t srtt_us;	    /* smoothed round-trip time, microseconds */
+	uint32_t rttvar_us;	    /* its mean deviation, microseconds */
 };
 
 /* What liveness_hb_step() and liveness_group_step() ask the caller to do. */
 enum liveness_event {
 	LIVENESS_NONE = 0, /* nothing is due */
-	LIVENESS_PING,     /* send a ping carrying seq; the peer echoes it in its pong */
-	LIVENESS_DEAD      /* the peer is gone: LIVENESS_HEARTBEAT_TIMEOUT */
+	LIVENESS_PING,	   /* send a ping carrying seq; the peer echoes it in its pong */
+	LIVENESS_DEAD	   /* the peer is gone: LIVENESS_HEARTBEAT_TIMEOUT */
 };
 
 /*
@@ -404,8 +405,8 @@ LIVENESS_EXPORT int liveness_group_step(struct liveness_group *g, liveness_time 
 					uint32_t *seq);
 
 /* The object of type `type` whose member `member` is at ptr. */
-#define liveness_container_of(ptr, type, member)                                   \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define liveness_container_of(ptr, type, member)                                                   \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 /* LAYER4-END */
 
 #ifdef __cplusplus

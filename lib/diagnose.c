@@ -48,7 +48,7 @@ _Static_assert(sizeof(struct liveness_tcp_info) == 40, "struct liveness_tcp_info
 
 #ifdef HAVE_LINUX_TCP_INFO
 _Static_assert((int)STATE_ESTABLISHED == (int)TCP_ESTABLISHED &&
-		   (int)STATE_CLOSE == (int)TCP_CLOSE && (int)STATE_CLOSING == (int)TCP_CLOSING,
+		       (int)STATE_CLOSE == (int)TCP_CLOSE && (int)STATE_CLOSING == (int)TCP_CLOSING,
 	       "TCP states differ from the kernel's numbering");
 #endif
 
@@ -176,8 +176,8 @@ static int keepalive_gave_up(const struct liveness__diag *d)
 	if (!d->have_info || !d->have_tcp || !liveness__tcp_timing_valid(t) || !t->keepalive ||
 	    i->probes == 0 || d->queued != 0)
 		return 0;
-	since_rx =
-	    i->last_data_recv_ms < i->last_ack_recv_ms ? i->last_data_recv_ms : i->last_ack_recv_ms;
+	since_rx = i->last_data_recv_ms < i->last_ack_recv_ms ? i->last_data_recv_ms
+							      : i->last_ack_recv_ms;
 	grid = ((uint64_t)t->idle + (uint64_t)i->probes * (uint64_t)t->interval) * MS_PER_SEC;
 	if (since_rx < grid)
 		return 0;
@@ -207,7 +207,7 @@ static int retransmissions_gave_up(const struct liveness__diag *d)
 	if (d->retries2 < 0 || d->retries2 > MAX_RETRIES2)
 		return 0;
 	return (liveness_time)i->last_ack_recv_ms * LIVENESS_MSEC >=
-		   liveness__retries_timeout(d->retries2) &&
+		       liveness__retries_timeout(d->retries2) &&
 	       (uint64_t)i->last_data_sent_ms * MS_PER_SEC >= i->rto_us;
 }
 
@@ -269,22 +269,17 @@ static enum liveness_cause broken_pipe(const struct liveness__diag *d)
 static enum liveness_cause from_errno(const struct liveness__diag *d, int err)
 {
 	switch (err) {
-	case ECONNRESET:
-		return LIVENESS_RESET;
-	case EPIPE:
-		return broken_pipe(d);
-	case ECONNREFUSED:
-		return LIVENESS_REFUSED;
+	case ECONNRESET: return LIVENESS_RESET;
+	case EPIPE: return broken_pipe(d);
+	case ECONNREFUSED: return LIVENESS_REFUSED;
 	case EHOSTUNREACH:
 	case ENETUNREACH:
 	case EHOSTDOWN:
-	case ENETDOWN:
-		return LIVENESS_UNREACHABLE;
+	case ENETDOWN: return LIVENESS_UNREACHABLE;
 	case ETIMEDOUT:
 		return keepalive_gave_up(d) ? LIVENESS_KEEPALIVE_TIMEOUT
 					    : LIVENESS_RETRANSMIT_TIMEOUT;
-	default:
-		return LIVENESS_LOCAL_ERROR;
+	default: return LIVENESS_LOCAL_ERROR;
 	}
 }
 
@@ -299,13 +294,11 @@ static enum liveness_cause from_state(const struct liveness__diag *d)
 	case STATE_SYN_RECV:
 	case STATE_FIN_WAIT1:
 	case STATE_FIN_WAIT2:
-	case STATE_LISTEN:
-		return LIVENESS_ALIVE;
+	case STATE_LISTEN: return LIVENESS_ALIVE;
 	case STATE_CLOSE_WAIT:
 	case STATE_LAST_ACK:
 	case STATE_CLOSING:
-	case STATE_TIME_WAIT:
-		return LIVENESS_CLOSED; /* the peer's FIN arrived */
+	case STATE_TIME_WAIT: return LIVENESS_CLOSED; /* the peer's FIN arrived */
 	default:
 		/* CLOSE with no pending error: a consumed timeout, or never connected. */
 		return timeout_or(d, LIVENESS_LOCAL_ERROR);

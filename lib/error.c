@@ -75,9 +75,7 @@ LIVENESS_EXPORT const char *liveness_strerror(int err)
 	case EMFILE: return "too many open files in process";
 	case ENFILE: return "too many open files in system";
 	case EOVERFLOW: return "value too large";
-	default:
-		s = system_description(err);
-		return s != NULL && *s != '\0' ? s : "unknown error";
+	default: s = system_description(err); return s != NULL && *s != '\0' ? s : "unknown error";
 	}
 }
 

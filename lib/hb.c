@@ -14,7 +14,8 @@
 
 #include "hb_private.h"
 
-/* The size is part of the ABI, as the header promises: 48 bytes with 64-bit pointers, 40 with 32. */
+/* The size is part of the ABI, as the header promises: 48 bytes with 64-bit pointers, 40 with 32.
+ */
 _Static_assert(sizeof(void *) != 8 || sizeof(struct liveness_hb) == 48,
 	       "struct liveness_hb is ABI: 48 bytes on LP64");
 _Static_assert(sizeof(void *) != 4 || sizeof(struct liveness_hb) == 40,

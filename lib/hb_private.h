@@ -9,12 +9,12 @@
 
 /* The low 16 bits of hb->peer: state and the peer's strikes. */
 #define HB_ROUND_TRIP 0x01u /* copy of the policy flag, so rx need not read the policy */
-#define HB_OUT 0x02u        /* our last ping awaits its pong */
-#define HB_PINGED 0x04u     /* ping_at is valid */
-#define HB_DEAD 0x08u       /* DEAD was returned: nothing is due any more */
-#define HB_PEER 0x10u       /* the peer ping time is valid */
-#define HB_FLOOD 0x20u      /* the peer broke the ping rate limit */
-#define HB_RTT 0x40u        /* srtt_us and rttvar_us hold a sample */
+#define HB_OUT 0x02u	    /* our last ping awaits its pong */
+#define HB_PINGED 0x04u	    /* ping_at is valid */
+#define HB_DEAD 0x08u	    /* DEAD was returned: nothing is due any more */
+#define HB_PEER 0x10u	    /* the peer ping time is valid */
+#define HB_FLOOD 0x20u	    /* the peer broke the ping rate limit */
+#define HB_RTT 0x40u	    /* srtt_us and rttvar_us hold a sample */
 #define HB_STRIKE_SHIFT 8
 #define HB_STRIKE_MASK 0xff00u
 /*
@@ -60,8 +60,7 @@ static inline liveness_time hb_span(const struct liveness_policy *p)
 	return p->interval / 100 * p->jitter + p->interval % 100 * p->jitter / 100;
 }
 
-static inline liveness_time hb_jitter(const struct liveness_hb *hb,
-				      const struct liveness_policy *p)
+static inline liveness_time hb_jitter(const struct liveness_hb *hb, const struct liveness_policy *p)
 {
 	return hb_jitter_of(hb, hb_span(p));
 }

@@ -36,15 +36,15 @@ int liveness__tcp_set(int fd, const struct liveness_tcp *t, int with_linger);
  * makes no system call, so that every rule can be tested with made-up states.
  */
 struct liveness__diag {
-	ssize_t io_result;             /* the caller's I/O result */
-	int io_errno;                  /* and its errno */
-	int so_error;                  /* pending SO_ERROR; read only when io_errno tells nothing */
-	int have_info;                 /* info holds TCP_INFO */
+	ssize_t io_result; /* the caller's I/O result */
+	int io_errno;	   /* and its errno */
+	int so_error;	   /* pending SO_ERROR; read only when io_errno tells nothing */
+	int have_info;	   /* info holds TCP_INFO */
 	struct liveness_tcp_info info;
-	int have_tcp;                  /* tcp holds the socket's settings (liveness_tcp_get) */
+	int have_tcp; /* tcp holds the socket's settings (liveness_tcp_get) */
 	struct liveness_tcp tcp;
-	int queued;                    /* bytes written and not acknowledged (SIOCOUTQ); -1 unknown */
-	int retries2;                  /* net.ipv4.tcp_retries2; -1 unknown */
+	int queued;   /* bytes written and not acknowledged (SIOCOUTQ); -1 unknown */
+	int retries2; /* net.ipv4.tcp_retries2; -1 unknown */
 };
 
 /*

@@ -106,7 +106,8 @@ static liveness_time retries_timeout(int retries)
 
 	if ((unsigned)retries <= thresh)
 		return mul(TCP_RTO_MIN_NS, (2u << retries) - 1);
-	return TCP_RTO_MIN_NS * ((2u << thresh) - 1) + mul(TCP_RTO_MAX_NS, (unsigned)retries - thresh);
+	return TCP_RTO_MIN_NS * ((2u << thresh) - 1) +
+	       mul(TCP_RTO_MAX_NS, (unsigned)retries - thresh);
 }
 
 static liveness_time idle_schedule(const struct liveness_tcp *t, unsigned hz, int nominal)
@@ -198,10 +199,10 @@ LIVENESS_EXPORT int liveness_tcp_plan(struct liveness_tcp *t, liveness_time budg
 		return -ERANGE;
 	p.keepalive = 1;
 	p.linger = -1;
-	p.interval = budget_s / 10 < 1 ? 1
+	p.interval = budget_s / 10 < 1				 ? 1
 		     : budget_s / 10 > LIVENESS_TCP_MAX_INTERVAL ? LIVENESS_TCP_MAX_INTERVAL
 								 : (int)(budget_s / 10);
-	p.idle = budget_s / 2 < 1 ? 1
+	p.idle = budget_s / 2 < 1			? 1
 		 : budget_s / 2 > LIVENESS_TCP_MAX_IDLE ? LIVENESS_TCP_MAX_IDLE
 							: (int)(budget_s / 2);
 	p.count = 1;

@@ -100,7 +100,8 @@ static int has_line(const char *text, const char *want)
 	squeeze(w);
 	while (*p) {
 		size_t n = strcspn(p, "\n");
-		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), p);
+		snprintf(line, sizeof(line), "%.*s",
+			 (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), p);
 		if (strcmp(squeeze(line), w) == 0)
 			return 1;
 		p += n + (p[n] == '\n');
@@ -108,11 +109,11 @@ static int has_line(const char *text, const char *want)
 	return 0;
 }
 
-#define ASSERT_LINE(out, ...)                                                                \
-	do {                                                                                 \
-		char want_[512];                                                             \
-		snprintf(want_, sizeof(want_), __VA_ARGS__);                                 \
-		ck_assert_msg(has_line(out, want_), "no line '%s' in:\n%s", want_, out);      \
+#define ASSERT_LINE(out, ...)                                                                      \
+	do {                                                                                       \
+		char want_[512];                                                                   \
+		snprintf(want_, sizeof(want_), __VA_ARGS__);                                       \
+		ck_assert_msg(has_line(out, want_), "no line '%s' in:\n%s", want_, out);           \
 	} while (0)
 
 static void plan_matches_library(const char *text, liveness_time budget, const char *c_budget)
@@ -152,11 +153,14 @@ static void plan_matches_library(const char *text, liveness_time budget, const c
 		{
 			const char *l = strstr(r.out, "idle: probes unanswered");
 			double nom, worst;
-			ck_assert_int_eq(sscanf(l, "idle: probes unanswered %lf s %lf s", &nom, &worst), 2);
+			ck_assert_int_eq(
+				sscanf(l, "idle: probes unanswered %lf s %lf s", &nom, &worst), 2);
 			ck_assert_msg(worst == atof(a), "idle worst %.2f, library %s", worst, a);
 			l = strstr(r.out, "busy: data unacknowledged");
 			ck_assert_ptr_nonnull(l);
-			ck_assert_int_eq(sscanf(l, "busy: data unacknowledged %lf s %lf s", &nom, &worst), 2);
+			ck_assert_int_eq(
+				sscanf(l, "busy: data unacknowledged %lf s %lf s", &nom, &worst),
+				2);
 			ck_assert_msg(worst == atof(b), "busy worst %.2f, library %s", worst, b);
 		}
 	}
@@ -185,8 +189,8 @@ static void refused_env(char *const env[], const char *needle, const char *a, co
 	char *nl;
 
 	lv_env(&r, env, a, b, c, d, e, NULL);
-	ck_assert_msg(r.status == 2, "liveness %s %s %s: status %d, want 2 (stderr: %s)", a ? a : "",
-		      b ? b : "", c ? c : "", r.status, r.err);
+	ck_assert_msg(r.status == 2, "liveness %s %s %s: status %d, want 2 (stderr: %s)",
+		      a ? a : "", b ? b : "", c ? c : "", r.status, r.err);
 	ck_assert_msg(r.out[0] == '\0', "liveness %s %s: printed on stdout: %s", a ? a : "",
 		      b ? b : "", r.out);
 	nl = strchr(r.err, '\n');
@@ -196,8 +200,8 @@ static void refused_env(char *const env[], const char *needle, const char *a, co
 	sp_free(&r);
 }
 
-static void refused(const char *needle, const char *a, const char *b, const char *c,
-		    const char *d, const char *e)
+static void refused(const char *needle, const char *a, const char *b, const char *c, const char *d,
+		    const char *e)
 {
 	refused_env(NULL, needle, a, b, c, d, e);
 }
@@ -269,8 +273,8 @@ START_TEST(mistakes_are_named)
 		"--connections", "6");
 	refused("run: --keepalive given twice", "run", "--keepalive", "1:1:1", "--keepalive",
 		"2:2:2");
-	refused("plan: --user-timeout given twice", "plan", "--user-timeout", "1",
-		"--user-timeout", "2");
+	refused("plan: --user-timeout given twice", "plan", "--user-timeout", "1", "--user-timeout",
+		"2");
 	refused("one budget only, got '3s' and '5s'", "plan", "--budget", "3s", "5s", NULL);
 	refused("give it alone", "plan", "30s", "--keepalive", "1:1:1", NULL);
 	refused("--json and --systemd", "plan", "30s", "--json", "--systemd", NULL);
@@ -359,8 +363,8 @@ START_TEST(help_for_each_command)
 		const char *p;
 
 		lv(&r, cmds[i][0], cmds[i][1], NULL);
-		ck_assert_msg(r.status == 0, "%s %s: status %d", cmds[i][0], cmds[i][1] ? cmds[i][1] : "",
-			      r.status);
+		ck_assert_msg(r.status == 0, "%s %s: status %d", cmds[i][0],
+			      cmds[i][1] ? cmds[i][1] : "", r.status);
 		ck_assert_msg(strncmp(r.out, "usage: liveness", 15) == 0, "%s", r.out);
 		ck_assert_str_eq(r.err, "");
 		for (p = r.out; (p = strstr(p, "--")) != NULL;) {
@@ -469,9 +473,9 @@ static const char *j_string(const char *p, char *out, size_t len)
 					: *p;
 			if (*p == 'u') {
 				ck_assert_msg(isxdigit((unsigned char)p[1]) &&
-						  isxdigit((unsigned char)p[2]) &&
-						  isxdigit((unsigned char)p[3]) &&
-						  isxdigit((unsigned char)p[4]),
+						      isxdigit((unsigned char)p[2]) &&
+						      isxdigit((unsigned char)p[3]) &&
+						      isxdigit((unsigned char)p[4]),
 					      "JSON: bad \\u escape");
 				c = '?'; /* no test looks inside one */
 				p += 4;
@@ -638,8 +642,8 @@ static int j_documented(struct jdoc *d, const char *man, const char *marker)
 	ck_assert_msg(list, "liveness(1) has no '%s'", marker);
 	end = list_end(list);
 	for (i = 0; i < d->n; i++) {
-		static const char *const types[] = {"n number", "s string", "b boolean", "z null",
-						    "o object", "a array"};
+		static const char *const types[] = {"n number", "s string", "b boolean",
+						    "z null",	"o object", "a array"};
 		char path[128], item[160], *o = path;
 		const char *p, *line, *t = NULL;
 		size_t k;
@@ -734,10 +738,11 @@ static void silent_peer(const struct liveness_policy *p, liveness_time resolutio
 START_TEST(heartbeat_decides_within_the_budget)
 {
 	static const char *const budgets[] = {
-		"2180ms", "2181ms", "2200ms", "2500ms", "2999ms", "3s", "3700ms", "4s", "5s", "7s",
-		"9999ms", "10s", "13s", "15s", "17s", "20s", "25s", "30s", "33333ms", "45s", "50s",
-		"1m", "90s", "2m", "150s", "4m", "5m", "7m", "10m", "17m", "30m", "1h", "2h", "7h",
-		"1d", "3d", "10d", "24d", "24d20h"};
+		"2180ms", "2181ms", "2200ms",  "2500ms", "2999ms", "3s",  "3700ms", "4s",
+		"5s",	  "7s",	    "9999ms",  "10s",	 "13s",	   "15s", "17s",    "20s",
+		"25s",	  "30s",    "33333ms", "45s",	 "50s",	   "1m",  "90s",    "2m",
+		"150s",	  "4m",	    "5m",      "7m",	 "10m",	   "17m", "30m",    "1h",
+		"2h",	  "7h",	    "1d",      "3d",	 "10d",	   "24d", "24d20h"};
 	size_t i;
 
 	for (i = 0; i < sizeof(budgets) / sizeof(budgets[0]); i++) {
@@ -780,10 +785,11 @@ START_TEST(heartbeat_decides_within_the_budget)
 			      (unsigned long long)(verdict - ping));
 		proof = 1000 * LIVENESS_SEC + interval / 7 + 12345;
 		silent_peer(&p, resolution, 1000 * LIVENESS_SEC, proof, &ping, &verdict);
-		ck_assert_msg(verdict - proof <= budget && verdict <= ping + u,
-			      "%s: verdict %llu ns after a later proof, %llu ns after the first ping",
-			      budgets[i], (unsigned long long)(verdict - proof),
-			      (unsigned long long)(verdict - ping));
+		ck_assert_msg(
+			verdict - proof <= budget && verdict <= ping + u,
+			"%s: verdict %llu ns after a later proof, %llu ns after the first ping",
+			budgets[i], (unsigned long long)(verdict - proof),
+			(unsigned long long)(verdict - ping));
 		sp_free(&r);
 	}
 }
@@ -806,8 +812,9 @@ START_TEST(heartbeat_lines_explain_themselves)
 		    lvt_fmt_sec(j_u64(&d, "heartbeat.timeout_ns"), a, sizeof(a)));
 	ASSERT_LINE(r.out, "retry %s ping again this often while a ping goes unanswered",
 		    lvt_fmt_sec(j_u64(&d, "heartbeat.retry_ns"), a, sizeof(a)));
-	ASSERT_LINE(r.out, "group resolution %s the group's tick: a verdict comes up to one tick "
-			   "late",
+	ASSERT_LINE(r.out,
+		    "group resolution %s the group's tick: a verdict comes up to one tick "
+		    "late",
 		    lvt_fmt_sec(j_u64(&d, "heartbeat.resolution_ns"), a, sizeof(a)));
 	ASSERT_LINE(r.out,
 		    "dead within timeout + resolution = %s, plus however late the loop wakes",
@@ -826,13 +833,13 @@ static void text_bounds_are(const char *out, const struct liveness_tcp *t)
 	char a[32], b[32];
 
 	ASSERT_LINE(
-	    out, "idle: probes unanswered %s %s",
-	    lvt_fmt_sec(liveness_tcp_bound(t, LIVENESS_IDLE | LIVENESS_NOMINAL), a, sizeof(a)),
-	    lvt_fmt_sec(liveness_tcp_bound(t, LIVENESS_IDLE), b, sizeof(b)));
+		out, "idle: probes unanswered %s %s",
+		lvt_fmt_sec(liveness_tcp_bound(t, LIVENESS_IDLE | LIVENESS_NOMINAL), a, sizeof(a)),
+		lvt_fmt_sec(liveness_tcp_bound(t, LIVENESS_IDLE), b, sizeof(b)));
 	ASSERT_LINE(
-	    out, "busy: data unacknowledged %s %s",
-	    lvt_fmt_sec(liveness_tcp_bound(t, LIVENESS_BUSY | LIVENESS_NOMINAL), a, sizeof(a)),
-	    lvt_fmt_sec(liveness_tcp_bound(t, LIVENESS_BUSY), b, sizeof(b)));
+		out, "busy: data unacknowledged %s %s",
+		lvt_fmt_sec(liveness_tcp_bound(t, LIVENESS_BUSY | LIVENESS_NOMINAL), a, sizeof(a)),
+		lvt_fmt_sec(liveness_tcp_bound(t, LIVENESS_BUSY), b, sizeof(b)));
 }
 
 /*
@@ -874,11 +881,11 @@ START_TEST(explicit_settings_get_bounds)
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	text_bounds_are(r.out, &t);
 	ASSERT_LINE(
-	    r.out,
-	    "no TCP_USER_TIMEOUT: a busy connection ends when net.ipv4.tcp_retries2 "
-	    "runs out, after %s (%s worst)",
-	    lvt_fmt_sec(liveness_tcp_bound(&t, LIVENESS_BUSY | LIVENESS_NOMINAL), a, sizeof(a)),
-	    lvt_fmt_sec(liveness_tcp_bound(&t, LIVENESS_BUSY), b, sizeof(b)));
+		r.out,
+		"no TCP_USER_TIMEOUT: a busy connection ends when net.ipv4.tcp_retries2 "
+		"runs out, after %s (%s worst)",
+		lvt_fmt_sec(liveness_tcp_bound(&t, LIVENESS_BUSY | LIVENESS_NOMINAL), a, sizeof(a)),
+		lvt_fmt_sec(liveness_tcp_bound(&t, LIVENESS_BUSY), b, sizeof(b)));
 	sp_free(&r);
 
 	/* Keepalive alone: the user timeout of a new socket, none. */
@@ -963,9 +970,9 @@ END_TEST
  */
 START_TEST(doctor_json_holds_the_library_values)
 {
-	static const char *const items[] = {"keepalive",   "retransmissions", "open_files",
-					    "ports",       "conntrack",       "memory",
-					    "keepalive_traffic"};
+	static const char *const items[] = {
+		"keepalive", "retransmissions", "open_files",	    "ports",
+		"conntrack", "memory",		"keepalive_traffic"};
 	struct liveness_tcp plan, sys;
 	struct sp_result r;
 	struct jdoc d;
@@ -1145,11 +1152,13 @@ START_TEST(systemd_drop_in)
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_str_eq(r.err, "");
 	ck_assert_msg(strstr(r.out, "systemctl edit UNIT"), "%s", r.out);
-	snprintf(want, sizeof(want), "[Service]\nEnvironment=LD_PRELOAD=%s\n"
-				     "Environment=LIVENESS_BUDGET=30s\n", shim);
+	snprintf(want, sizeof(want),
+		 "[Service]\nEnvironment=LD_PRELOAD=%s\n"
+		 "Environment=LIVENESS_BUDGET=30s\n",
+		 shim);
 	for (p = r.out; *p; p = strchr(p, '\n') + 1) {
 		if (*p == '#')
-			continue; /* the comments come first */
+			continue;	   /* the comments come first */
 		ck_assert_str_eq(p, want); /* then exactly the drop-in */
 		section = 1;
 		break;
@@ -1214,8 +1223,8 @@ START_TEST(only_the_shim_is_preloaded)
 {
 	char dir[] = "/tmp/liveness-cli.XXXXXX", shim[1024], main_lib[1024], sh[1024];
 	char text[100], empty[100], cut[100], env[1100];
-	char *e[] = {env, NULL}, *head[] = {"sh", "-c", "head -c 3000 \"$0\" >\"$1\"", shim, cut,
-					    NULL};
+	char *e[] = {env, NULL},
+	     *head[] = {"sh", "-c", "head -c 3000 \"$0\" >\"$1\"", shim, cut, NULL};
 	const char *bad[6];
 	struct sp_result r;
 	Dl_info libc;
@@ -1263,7 +1272,8 @@ END_TEST
 START_TEST(run_sets_the_environment_and_keeps_the_exit_status)
 {
 	struct sp_result r;
-	const char *show = "echo \"$LIVENESS_BUDGET|$LIVENESS_KEEPALIVE|$LIVENESS_USER_TIMEOUT|$LD_PRELOAD\"";
+	const char *show =
+		"echo \"$LIVENESS_BUDGET|$LIVENESS_KEEPALIVE|$LIVENESS_USER_TIMEOUT|$LD_PRELOAD\"";
 	char want[4200], shim[4096];
 
 	sp_path(shim, sizeof(shim), "libliveness-preload.so");
@@ -1301,10 +1311,12 @@ START_TEST(doctor_reports_the_namespace_defaults)
 		return;
 	lv(&r, "doctor", "--connections", "1000000", "--budget", "5m", NULL);
 	printf("%s", r.out);
-	ck_assert_msg(r.status == 1, "doctor: status %d (want 1: changes needed), %s", r.status, r.err);
+	ck_assert_msg(r.status == 1, "doctor: status %d (want 1: changes needed), %s", r.status,
+		      r.err);
 	ck_assert_str_eq(r.err, "");
 	ck_assert_msg(strstr(r.out, "probes after 7200 s, every 75 s, 9 of them"), "%s", r.out);
-	ck_assert_msg(strstr(r.out, "ends 7875 s after its last packet, 8764.24 s worst"), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "ends 7875 s after its last packet, 8764.24 s worst"), "%s",
+		      r.out);
 	ck_assert_msg(strstr(r.out, "tcp_retries2 = 15"), "%s", r.out);
 	ck_assert_msg(strstr(r.out, "935.04 s after the write, 1016.06 s worst"), "%s", r.out);
 	ck_assert_msg(strstr(r.out, "(liveness_tcp_bound; liveness_tcp_plan(3) explains the "
@@ -1392,12 +1404,13 @@ START_TEST(doctor_says_what_bpf_would_need)
 	ck_assert_int_eq(j_bool(&d, "bpf.cap_perfmon"), t_capable(getpid(), 38));
 	sp_free(&r);
 	if (geteuid() == 0) {
-		char *as_nobody[] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-				     liveness(), "doctor", "--no-measure", NULL};
+		char *as_nobody[] = {"setpriv",	 "--reuid=65534", "--regid=65534", "--clear-groups",
+				     liveness(), "doctor",	  "--no-measure",  NULL};
 
 		sp_run(as_nobody, NULL, RUN_TIMEOUT, &r);
-		ck_assert_msg(strstr(r.out, "[note]   BPF enforcement for a cgroup: not built into this "
-					    "version of liveness\n"),
+		ck_assert_msg(strstr(r.out,
+				     "[note]   BPF enforcement for a cgroup: not built into this "
+				     "version of liveness\n"),
 			      "%s", r.out);
 		ck_assert_msg(strstr(r.out, "CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON\n"), "%s", r.out);
 		ck_assert_msg(strstr(r.out, "this machine lacks: "), "%s", r.out);
@@ -1465,8 +1478,8 @@ static pid_t audited_child(struct audited *out, uint16_t *listen_port, int *hold
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		struct liveness_tcp plan, ka = {.keepalive = 1, .idle = 10, .interval = 5,
-						.count = 3, .linger = -1};
+		struct liveness_tcp plan,
+			ka = {.keepalive = 1, .idle = 10, .interval = 5, .count = 3, .linger = -1};
 		struct audited a[AUDITED];
 		int fd[AUDITED], l = tu_listen(0), u;
 		uint16_t lp = tu_port(l);
@@ -1594,8 +1607,11 @@ START_TEST(audit_reads_the_sockets_of_a_process)
 
 	lv(&r, "audit", "--pid", pid_s, NULL);
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_msg(strncmp(r.out, "liveness audit: 8 TCP connections of 1 process; 5 would never "
-				     "notice a vanished idle peer\n", 85) == 0, "%s", r.out);
+	ck_assert_msg(strncmp(r.out,
+			      "liveness audit: 8 TCP connections of 1 process; 5 would never "
+			      "notice a vanished idle peer\n",
+			      85) == 0,
+		      "%s", r.out);
 	line = strchr(r.out, '\n') + 1;
 	line = strchr(line, '\n') + 1; /* the column heads */
 	for (i = 0; i < AUDITED; i++, line = strchr(line, '\n') + 1) {
@@ -1609,8 +1625,9 @@ START_TEST(audit_reads_the_sockets_of_a_process)
 
 	/* Without the rights over the process, it is counted as hidden. */
 	if (geteuid() == 0) {
-		char *as_nobody[] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-				     liveness(), "audit", "--pid", pid_s, "--json", NULL};
+		char *as_nobody[] = {
+			"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", liveness(),
+			"audit",   "--pid",	    pid_s,	     "--json",	       NULL};
 
 		sp_run(as_nobody, NULL, RUN_TIMEOUT, &r);
 		ck_assert_msg(r.status == 0, "audit as nobody: %d %s", r.status, r.err);
@@ -1621,9 +1638,10 @@ START_TEST(audit_reads_the_sockets_of_a_process)
 		sp_free(&r);
 		as_nobody[8] = NULL; /* the text says so */
 		sp_run(as_nobody, NULL, RUN_TIMEOUT, &r);
-		ck_assert_msg(strstr(r.out, "liveness audit: 0 TCP connections of 0 processes; 0 would "
-					    "never notice a vanished idle peer\n(the descriptors of 1 "
-					    "process could not be listed: Permission denied)\n"),
+		ck_assert_msg(strstr(r.out,
+				     "liveness audit: 0 TCP connections of 0 processes; 0 would "
+				     "never notice a vanished idle peer\n(the descriptors of 1 "
+				     "process could not be listed: Permission denied)\n"),
 			      "%s", r.out);
 		sp_free(&r);
 	} else {
@@ -1638,11 +1656,18 @@ END_TEST
 START_TEST(audit_refuses_bad_input)
 {
 	static const char *const bad[][4] = {
-		{"--pid", "abc", NULL}, {"--pid", "0", NULL}, {"--pid", "-1", NULL},
-		{"--pid", "", NULL}, {"--pid", "99999999", NULL}, {"--pid", NULL},
-		{"--pid", "1", "--all", NULL}, {"--all", "--cgroup", "/", NULL},
-		{"--cgroup", "/no/such/cgroup-of-liveness", NULL}, {"--json", "--json", NULL},
-		{"--pid", "1", "--pid", "1"}, {"--bpf", NULL},
+		{"--pid", "abc", NULL},
+		{"--pid", "0", NULL},
+		{"--pid", "-1", NULL},
+		{"--pid", "", NULL},
+		{"--pid", "99999999", NULL},
+		{"--pid", NULL},
+		{"--pid", "1", "--all", NULL},
+		{"--all", "--cgroup", "/", NULL},
+		{"--cgroup", "/no/such/cgroup-of-liveness", NULL},
+		{"--json", "--json", NULL},
+		{"--pid", "1", "--pid", "1"},
+		{"--bpf", NULL},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1822,8 +1847,8 @@ static void check_recipe(const char *cmd, char **quoted, int nq, int lineno)
 		if (glob(quoted[q], squeeze(line)))
 			q++;
 	}
-	ck_assert_msg(q == nq, "liveness.7:%d: '%s' no longer prints (in this order):\n  %s", lineno,
-		      cmd, quoted[q]);
+	ck_assert_msg(q == nq, "liveness.7:%d: '%s' no longer prints (in this order):\n  %s",
+		      lineno, cmd, quoted[q]);
 	sp_free(&r);
 }
 
@@ -1853,7 +1878,9 @@ START_TEST(recipes_quote_what_the_commands_print)
 			continue;
 		}
 		if (in_block && strcmp(line, ".Ed") == 0) {
-			ck_assert_msg(cmd[0], "liveness.7:%d: recipe block without '$ liveness ...'", lineno);
+			ck_assert_msg(cmd[0],
+				      "liveness.7:%d: recipe block without '$ liveness ...'",
+				      lineno);
 			check_recipe(cmd, quoted, nq, lineno);
 			for (i = 0; i < nq; i++)
 				free(quoted[i]);
@@ -1867,7 +1894,8 @@ START_TEST(recipes_quote_what_the_commands_print)
 		squeeze(line);
 		if (!cmd[0]) {
 			ck_assert_msg(strncmp(line, "$ liveness ", 11) == 0,
-				      "liveness.7:%d: a recipe block starts with '$ liveness ...'", lineno);
+				      "liveness.7:%d: a recipe block starts with '$ liveness ...'",
+				      lineno);
 			snprintf(cmd, sizeof(cmd), "%s", line + 2);
 		} else if (line[0] && strcmp(line, "...") != 0) {
 			ck_assert_int_lt(nq, 64);
@@ -1883,7 +1911,8 @@ END_TEST
 
 START_TEST(man_pages_are_lint_clean)
 {
-	char *argv[] = {"mandoc", "-Tlint", "-W", "warning", "man/liveness.1", "man/liveness.7", NULL};
+	char *argv[] = {"mandoc",	  "-Tlint",	    "-W", "warning",
+			"man/liveness.1", "man/liveness.7", NULL};
 	struct sp_result r;
 
 	sp_run(argv, NULL, RUN_TIMEOUT, &r);

@@ -154,8 +154,8 @@ END_TEST
 
 START_TEST(durations_print_as_they_parse)
 {
-	static const char *const samples[] = {"30s", "2m", "1h", "1500ms", "1500us", "7ns", "90m",
-					      "0s", "48h"};
+	static const char *const samples[] = {"30s", "2m",  "1h", "1500ms", "1500us",
+					      "7ns", "90m", "0s", "48h"};
 	char b[40];
 	size_t i;
 

@@ -322,9 +322,10 @@ static const char *find_redis(void)
 START_TEST(redis_hung_and_killed_server)
 {
 	static struct child server, client;
-	char *srv_argv[] = {"redis-server", "--port", REDIS_PORT, "--bind", "127.0.0.1",
-			    "--save", "", "--appendonly", "no", "--daemonize", "no",
-			    "--dir", "/tmp", "--loglevel", "notice", NULL};
+	char *srv_argv[] = {"redis-server", "--port",	   REDIS_PORT, "--bind",
+			    "127.0.0.1",    "--save",	   "",	       "--appendonly",
+			    "no",	    "--daemonize", "no",       "--dir",
+			    "/tmp",	    "--loglevel",  "notice",   NULL};
 	char *cli_argv[] = {"redis", "-i", "500", "-t", "2000", "127.0.0.1", REDIS_PORT, NULL};
 	const char *redis = find_redis();
 	char line[512];
@@ -403,7 +404,7 @@ END_TEST
 
 enum role { HEALTHY, KILLED, FROZEN, DROPPED };
 static const char *const role_name[] = {"healthy", "killed (SIGKILL)", "frozen (SIGSTOP)",
-					 "dropped (nftables)"};
+					"dropped (nftables)"};
 /* Two healthy processes, then one of each fault. */
 static const enum role roles[LOAD_PROCS] = {HEALTHY, HEALTHY, KILLED, FROZEN, DROPPED};
 
@@ -441,7 +442,8 @@ static int load_pump(struct load *L, liveness_time deadline)
 		ck_assert_msg(peer != NULL, "server: \"%s\"", line);
 		proc = atoi(peer + strlen("peer=127.0.0.")) - 2;
 		ck_assert_msg(proc >= 0 && proc < LOAD_PROCS, "server: \"%s\"", line);
-		ck_assert_msg(roles[proc] != HEALTHY, "a healthy client was convicted: \"%s\"", line);
+		ck_assert_msg(roles[proc] != HEALTHY, "a healthy client was convicted: \"%s\"",
+			      line);
 		ck_assert_msg(L->fault_at[proc] != 0, "a verdict before any fault: \"%s\"", line);
 		t = &L->tally[proc];
 		silent = field(line, "silent_ms") * MS;
@@ -488,8 +490,8 @@ START_TEST(epoll_server_under_load)
 {
 	static struct load L;
 	char portarg[] = LOAD_PORT;
-	char *srv_argv[] = {"epoll", "-p", portarg, "-i", "1000", "-t", "4000", "-r", "100",
-			    "-b", "2500", "-s", NULL};
+	char *srv_argv[] = {"epoll", "-p",  portarg, "-i",   "1000", "-t", "4000",
+			    "-r",    "100", "-b",    "2500", "-s",   NULL};
 	char addr[LOAD_PROCS][16], count[32], line[512];
 	struct liveness_tcp plan;
 	struct rlimit rl;
@@ -568,7 +570,8 @@ START_TEST(epoll_server_under_load)
 			char rules[512];
 			snprintf(rules, sizeof(rules),
 				 "add table inet liveness_load\n"
-				 "add chain inet liveness_load in { type filter hook input priority 0; }\n"
+				 "add chain inet liveness_load in { type filter hook input "
+				 "priority 0; }\n"
 				 "add rule inet liveness_load in ip saddr %s drop\n"
 				 "add rule inet liveness_load in ip daddr %s drop\n",
 				 addr[i], addr[i]);
@@ -591,8 +594,8 @@ START_TEST(epoll_server_under_load)
 
 	for (int i = 0; i < LOAD_PROCS; i++)
 		report_role(&L, i, per,
-			    roles[i] == KILLED   ? b_killed
-			    : roles[i] == FROZEN ? b_frozen
+			    roles[i] == KILLED	  ? b_killed
+			    : roles[i] == FROZEN  ? b_frozen
 			    : roles[i] == DROPPED ? b_dropped
 						  : 0);
 	printf("load    bounds: killed: exit %.3f s + RTT %.1f s; frozen: timeout %.1f s + tick "
@@ -604,9 +607,7 @@ START_TEST(epoll_server_under_load)
 	for (int i = 0; i < LOAD_PROCS; i++) {
 		const struct tally *t = &L.tally[i];
 		switch (roles[i]) {
-		case HEALTHY:
-			ck_assert_uint_eq(t->total, 0);
-			break;
+		case HEALTHY: ck_assert_uint_eq(t->total, 0); break;
 		case KILLED:
 			ck_assert_uint_eq(t->n[LIVENESS_CLOSED] + t->n[LIVENESS_RESET], per);
 			ck_assert_uint_le(t->max_after, b_killed);
@@ -630,8 +631,10 @@ START_TEST(epoll_server_under_load)
 						  t->n[LIVENESS_KEEPALIVE_TIMEOUT] +
 						  t->n[LIVENESS_VANISHED],
 					  per);
-			ck_assert_uint_le(t->max_silent, b_dropped > b_frozen ? b_dropped : b_frozen);
-			ck_assert_uint_le(t->max_after, b_dropped > b_frozen ? b_dropped : b_frozen);
+			ck_assert_uint_le(t->max_silent,
+					  b_dropped > b_frozen ? b_dropped : b_frozen);
+			ck_assert_uint_le(t->max_after,
+					  b_dropped > b_frozen ? b_dropped : b_frozen);
 			break;
 		}
 	}
@@ -680,8 +683,8 @@ static void expect_backoff(struct child *c, int refusals, int *retries)
 		if (strncmp(line, "verdict", 7) == 0) {
 			/* It had reconnected to the hung server's backlog before the kill. */
 			enum liveness_cause why = cause_of(line);
-			ck_assert_msg(why == LIVENESS_CLOSED || why == LIVENESS_RESET, "%s: %s", c->name,
-				      line);
+			ck_assert_msg(why == LIVENESS_CLOSED || why == LIVENESS_RESET, "%s: %s",
+				      c->name, line);
 		}
 		if (strncmp(line, "retry in ", 9) != 0)
 			continue;
@@ -691,8 +694,8 @@ static void expect_backoff(struct child *c, int refusals, int *retries)
 		hi = 100ul << (k - 1 < 6 ? k - 1 : 6);
 		hi = hi > 5000 ? 5000 : hi;
 		lo = hi / 2;
-		printf("%-7s backoff      attempt %lu: %4lu ms, in [%lu, %lu)\n", c->name, k, ms, lo,
-		       hi);
+		printf("%-7s backoff      attempt %lu: %4lu ms, in [%lu, %lu)\n", c->name, k, ms,
+		       lo, hi);
 		ck_assert_msg(ms >= lo && ms < hi, "%s: %s", c->name, line);
 		(*retries)++;
 	}
@@ -747,8 +750,8 @@ START_TEST(select_and_poll_clients_reconnect)
 		expect_backoff(&clients[i], 0, &retries[i]);
 		ck_assert_int_ge(retries[i], 2);
 		expect_line(&clients[i], "pong", "verdict", 2 * S, line, sizeof(line));
-		printf("%-7s reconnected  %.3f s after the restart, %d backoffs seen; %s\n", names[i],
-		       (liveness_now() - t) / 1e9, retries[i], line);
+		printf("%-7s reconnected  %.3f s after the restart, %d backoffs seen; %s\n",
+		       names[i], (liveness_now() - t) / 1e9, retries[i], line);
 	}
 	fflush(stdout);
 }
@@ -773,8 +776,8 @@ START_TEST(uv_and_event_clients_see_epoll_heartbeats)
 	start_epoll_server(&server, port);
 	for (int i = 0; i < 2; i++) {
 		/* A longer interval than the server's 1 s: the server pings first. */
-		char *argv[] = {names[i], "-n", n, "-i", "3000", "-t", "6000", "127.0.0.1", port,
-				NULL};
+		char *argv[] = {names[i], "-n",	  n,	       "-i", "3000",
+				"-t",	  "6000", "127.0.0.1", port, NULL};
 		spawn_example(&clients[i], argv);
 	}
 	t = liveness_now();
@@ -804,7 +807,8 @@ START_TEST(uv_and_event_clients_see_epoll_heartbeats)
 			if (at - kill_at > latest)
 				latest = at - kill_at;
 		}
-		printf("%-7s server killed: %d verdicts closed/reset, latest %.3f s after; bound %.3f "
+		printf("%-7s server killed: %d verdicts closed/reset, latest %.3f s after; bound "
+		       "%.3f "
 		       "s\n",
 		       names[i], GLUE_CONNS, latest / 1e9, (RTT_BUDGET + GLUE_MARGIN) / 1e9);
 		ck_assert_uint_le(latest, RTT_BUDGET + GLUE_MARGIN);
@@ -825,8 +829,8 @@ START_TEST(uv_and_event_servers_convict_frozen_client)
 	if (!tu_netns("libuv and libevent servers"))
 		return;
 	for (int i = 0; i < 2; i++) {
-		char *sargv[] = {names[i], "-l", "-i", "1000", "-t", "2000", "127.0.0.1", ports[i],
-				 NULL};
+		char *sargv[] = {names[i], "-l",	"-i",	  "1000", "-t",
+				 "2000",   "127.0.0.1", ports[i], NULL};
 		char *cargv[] = {"poll", "-i", "500", "-t", "3000", "127.0.0.1", ports[i], NULL};
 		spawn_example(&servers[i], sargv);
 		expect_line(&servers[i], "listening", NULL, 5 * S, line, sizeof(line));

@@ -237,10 +237,10 @@ START_TEST(icmp_unreachable_on_connect)
 		return;
 	l = tu_listen(PORT);
 	/* The peer's host answers our SYN with ICMP host-unreachable. */
-	tu_nft(
-	    "table inet liveness_test {\n"
-	    " chain in { type filter hook input priority 0; tcp dport 7000 reject with icmp type "
-	    "host-unreachable; }\n}\n");
+	tu_nft("table inet liveness_test {\n"
+	       " chain in { type filter hook input priority 0; tcp dport 7000 reject with icmp "
+	       "type "
+	       "host-unreachable; }\n}\n");
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	since = liveness_now();
@@ -272,10 +272,10 @@ START_TEST(icmp_unreachable_while_busy)
 	tu_pair_port(PORT, &c, &s, NULL);
 	ck_assert_int_eq(liveness_tcp_set(c, &t), 0);
 	/* Established connections take ICMP as a soft error; it names the timeout's cause. */
-	tu_nft(
-	    "table inet liveness_test {\n"
-	    " chain in { type filter hook input priority 0; tcp dport 7000 reject with icmp type "
-	    "host-unreachable; }\n}\n");
+	tu_nft("table inet liveness_test {\n"
+	       " chain in { type filter hook input priority 0; tcp dport 7000 reject with icmp "
+	       "type "
+	       "host-unreachable; }\n}\n");
 	since = liveness_now();
 	ck_assert_int_eq(write(c, &x, 1), 1);
 	got = wait_and_diagnose(c, since, bound + 2 * LIVENESS_SEC, &took);

@@ -317,7 +317,8 @@ START_TEST(rtt_rfc6298)
 	ck_assert_int_eq(liveness_hb_step(&hb, 30 * S, &seq), LIVENESS_PING);
 	liveness_hb_pong(&hb, seq, 30 * S + 100 * MS);
 	ck_assert_uint_eq(liveness_hb_rtt(&hb), 100 * MS);
-	/* R = 200 ms: RTTVAR = 3/4 * 50 + 1/4 * 100 = 62.5, SRTT = 7/8 * 100 + 1/8 * 200 = 112.5. */
+	/* R = 200 ms: RTTVAR = 3/4 * 50 + 1/4 * 100 = 62.5, SRTT = 7/8 * 100 + 1/8 * 200 = 112.5.
+	 */
 	ck_assert_uint_eq(liveness_hb_deadline(&hb), 60 * S + 100 * MS);
 	ck_assert_int_eq(liveness_hb_step(&hb, 60 * S + 100 * MS, &seq), LIVENESS_PING);
 	liveness_hb_pong(&hb, seq, 60 * S + 300 * MS);
@@ -765,9 +766,7 @@ START_TEST(deadline_only_moves_later)
 					seq = 0;
 				}
 				break;
-			case 2:
-				(void)liveness_hb_peer_ping(&hb, t);
-				break;
+			case 2: (void)liveness_hb_peer_ping(&hb, t); break;
 			default:
 				if (t < before)
 					t = before;

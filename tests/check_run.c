@@ -107,10 +107,29 @@ static void run(const char *prog, int force, uid_t uid, struct sp_result *r)
 	char tool[4096], target[4096];
 	char *as_root[] = {tool, "run", "--budget", "30s", "--", target, NULL};
 	char *as_root_force[] = {tool, "run", "--force", "--budget", "30s", "--", target, NULL};
-	char *as_nobody[] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", tool,
-			     "run", "--budget", "30s", "--", target, NULL};
-	char *as_nobody_force[] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-				   tool, "run", "--force", "--budget", "30s", "--", target, NULL};
+	char *as_nobody[] = {"setpriv",
+			     "--reuid=65534",
+			     "--regid=65534",
+			     "--clear-groups",
+			     tool,
+			     "run",
+			     "--budget",
+			     "30s",
+			     "--",
+			     target,
+			     NULL};
+	char *as_nobody_force[] = {"setpriv",
+				   "--reuid=65534",
+				   "--regid=65534",
+				   "--clear-groups",
+				   tool,
+				   "run",
+				   "--force",
+				   "--budget",
+				   "30s",
+				   "--",
+				   target,
+				   NULL};
 
 	snprintf(tool, sizeof(tool), "%s/liveness", dir);
 	snprintf(target, sizeof(target), "%s/%s", dir, prog);

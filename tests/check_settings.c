@@ -197,10 +197,12 @@ START_TEST(a_stricter_field_that_ends_later_gets_the_plan_s_timing)
 	ck_assert_int_eq(lvt_settings_apply(&s, &asked, 0, &got), LVT_TIGHTENED);
 	ck_assert_int_eq(got.idle, 1);
 	ck_assert_uint_lt(got.user_timeout, p->user_timeout);
-	ck_assert_uint_le(liveness_tcp_bound(&got, LIVENESS_IDLE), liveness_tcp_bound(p, LIVENESS_IDLE));
+	ck_assert_uint_le(liveness_tcp_bound(&got, LIVENESS_IDLE),
+			  liveness_tcp_bound(p, LIVENESS_IDLE));
 	merged = got;
 	merged.user_timeout++; /* the longest such: a millisecond more is too late */
-	ck_assert_uint_gt(liveness_tcp_bound(&merged, LIVENESS_IDLE), liveness_tcp_bound(p, LIVENESS_IDLE));
+	ck_assert_uint_gt(liveness_tcp_bound(&merged, LIVENESS_IDLE),
+			  liveness_tcp_bound(p, LIVENESS_IDLE));
 	/* The case: TCP_KEEPIDLE 5 under a 30 s plan reads back 5. */
 	asked.idle = 5;
 	ck_assert_int_eq(lvt_settings_apply(&s, &asked, 0, &got), LVT_TIGHTENED);
@@ -325,12 +327,14 @@ START_TEST(the_promise_holds_for_any_program_setting)
 				continue;
 			}
 			if (how == LVT_TIGHTENED) {
-				/* Every keepalive field the stricter one; only the plan's U shortened. */
+				/* Every keepalive field the stricter one; only the plan's U
+				 * shortened. */
 				tightened++;
 				ck_assert_int_eq(got.idle, least(asked.idle, p->idle));
 				ck_assert_int_eq(got.interval, least(asked.interval, p->interval));
 				ck_assert_int_eq(got.count, least(asked.count, p->count));
-				ck_assert(asked.user_timeout == 0 || asked.user_timeout > p->user_timeout);
+				ck_assert(asked.user_timeout == 0 ||
+					  asked.user_timeout > p->user_timeout);
 				ck_assert_uint_lt(got.user_timeout, p->user_timeout);
 				continue;
 			}

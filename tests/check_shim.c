@@ -312,15 +312,47 @@ START_TEST(redis_default_keepalive_is_held_to_the_budget)
 	char log_off[] = "/tmp/liveness-shim-redis-off.XXXXXX";
 	char port_plain[8], port_default[8], port_off[8];
 	/* redis-server's own configuration: tcp-keepalive 300 (idle 300 s, interval 100 s). */
-	char *plain[] = {"redis-server", "--port", port_plain, "--bind", "127.0.0.1", "--save", "",
-			 "--appendonly", "no", "--daemonize", "no", NULL};
-	char *shim_default[] = {tool("liveness"), "run", "--budget", "3s", "--debug", "--",
-				"redis-server", "--port", port_default, "--bind", "127.0.0.1",
-				"--save", "", "--appendonly", "no", "--daemonize", "no", NULL};
+	char *plain[] = {"redis-server", "--port",	port_plain, "--bind",
+			 "127.0.0.1",	 "--save",	"",	    "--appendonly",
+			 "no",		 "--daemonize", "no",	    NULL};
+	char *shim_default[] = {tool("liveness"),
+				"run",
+				"--budget",
+				"3s",
+				"--debug",
+				"--",
+				"redis-server",
+				"--port",
+				port_default,
+				"--bind",
+				"127.0.0.1",
+				"--save",
+				"",
+				"--appendonly",
+				"no",
+				"--daemonize",
+				"no",
+				NULL};
 	/* Keepalive off: the shim's settings from the listener are all there is. */
-	char *shim_off[] = {tool("liveness"), "run", "--budget", "3s", "--debug", "--",
-			    "redis-server", "--port", port_off, "--bind", "127.0.0.1", "--save", "",
-			    "--appendonly", "no", "--daemonize", "no", "--tcp-keepalive", "0",
+	char *shim_off[] = {tool("liveness"),
+			    "run",
+			    "--budget",
+			    "3s",
+			    "--debug",
+			    "--",
+			    "redis-server",
+			    "--port",
+			    port_off,
+			    "--bind",
+			    "127.0.0.1",
+			    "--save",
+			    "",
+			    "--appendonly",
+			    "no",
+			    "--daemonize",
+			    "no",
+			    "--tcp-keepalive",
+			    "0",
 			    NULL};
 	const char *name[3] = {"plain redis-server", "redis-server under the shim",
 			       "redis-server --tcp-keepalive 0 under the shim"};
@@ -348,7 +380,10 @@ START_TEST(redis_default_keepalive_is_held_to_the_budget)
 	pid[2] = start(shim_off, NULL, log_off);
 	for (i = 0; i < 3; i++)
 		ck_assert_msg(sp_wait_listen(port[i], 10 * LIVENESS_SEC), "%s did not start: %s",
-			      name[i], i == 1 ? slurp(log_default) : i == 2 ? slurp(log_off) : "");
+			      name[i],
+			      i == 1   ? slurp(log_default)
+			      : i == 2 ? slurp(log_off)
+				       : "");
 	ck_assert_int_eq(liveness_tcp_plan(&plan, 3 * LIVENESS_SEC), 0);
 	bound = liveness_tcp_bound(&plan, LIVENESS_IDLE);
 
@@ -395,7 +430,7 @@ START_TEST(redis_default_keepalive_is_held_to_the_budget)
 			      (ended[i] - heard[i]) / 1e9, bound / 1e9);
 		/* Ended by the keepalive timer: closed, probes out, nothing retransmitted. */
 		ck_assert_msg(info[i].state == TCP_CLOSE && info[i].probes > 0 &&
-				  info[i].retransmits == 0,
+				      info[i].retransmits == 0,
 			      "%s: state %u, %u probes, %u retransmits", name[i], info[i].state,
 			      info[i].probes, info[i].retransmits);
 	}
@@ -424,9 +459,10 @@ START_TEST(redis_default_keepalive_is_held_to_the_budget)
 		      "the shim did not report its plan in redis: %s", log);
 	ck_assert_msg(count(log, "further changes are not reported") == 1,
 		      "want one report of redis's own settings: %s", log);
-	ck_assert_msg(strstr(log, "the program set TCP_KEEPIDLE to ") &&
-			  strstr(log, "; enforced keepalive 1:1:1, user timeout 2000 ms (looser"),
-		      "no report that redis's keepalive was raised: %s", log);
+	ck_assert_msg(
+		strstr(log, "the program set TCP_KEEPIDLE to ") &&
+			strstr(log, "; enforced keepalive 1:1:1, user timeout 2000 ms (looser"),
+		"no report that redis's keepalive was raised: %s", log);
 	log = slurp(log_off);
 	ck_assert_msg(count(log, "further changes are not reported") == 0,
 		      "redis --tcp-keepalive 0 set keepalive options: %s", log);
@@ -497,8 +533,8 @@ START_TEST(http_server_gets_keepalive_on_accepted_sockets)
 {
 	char p1[8], p2[8], f1[32], f2[32];
 	char *plain[] = {"python3", "-m", "http.server", p1, "--bind", "127.0.0.1", NULL};
-	char *shimmed[] = {tool("liveness"), "run", "--budget", "10s", "--", "python3", "-m",
-			   "http.server", p2, "--bind", "127.0.0.1", NULL};
+	char *shimmed[] = {tool("liveness"), "run", "--budget", "10s",	     "--", "python3", "-m",
+			   "http.server",    p2,    "--bind",	"127.0.0.1", NULL};
 	struct liveness_tcp plan;
 	char *out;
 	double timer;
@@ -541,8 +577,9 @@ END_TEST
 START_TEST(socat_gets_explicit_settings_on_connect)
 {
 	char dst[64], f[32];
-	char *argv[] = {tool("liveness"), "run", "--keepalive", "7:3:2", "--user-timeout", "5000",
-			"--", "socat", "-u", dst, "OPEN:/dev/null", NULL};
+	char *argv[] = {tool("liveness"), "run", "--keepalive", "7:3:2", "--user-timeout",
+			"5000",		  "--",	 "socat",	"-u",	 dst,
+			"OPEN:/dev/null", NULL};
 	int l, c;
 	char *out;
 	double timer;
@@ -552,14 +589,16 @@ START_TEST(socat_gets_explicit_settings_on_connect)
 	l = tu_listen(SOCAT_PEER);
 	snprintf(dst, sizeof(dst), "TCP:127.0.0.1:%d", SOCAT_PEER);
 	start(argv, NULL, NULL);
-	ck_assert_msg(tu_wait_readable(l, 10 * LIVENESS_SEC) != LIVENESS_NEVER, "socat never connected");
+	ck_assert_msg(tu_wait_readable(l, 10 * LIVENESS_SEC) != LIVENESS_NEVER,
+		      "socat never connected");
 	c = accept(l, NULL, NULL);
 	ck_assert_int_ge(c, 0);
 	snprintf(f, sizeof(f), "dport = :%d", SOCAT_PEER);
 	out = ss(f);
 	timer = keepalive_timer(out);
 	printf("shim  socat under --keepalive 7:3:2: %s", out);
-	ck_assert_msg(timer > 0 && timer <= 7, "no keepalive timer <= 7 s on socat's socket: %s", out);
+	ck_assert_msg(timer > 0 && timer <= 7, "no keepalive timer <= 7 s on socat's socket: %s",
+		      out);
 	free(out);
 	close(c);
 	close(l);
@@ -607,8 +646,8 @@ static void expect(const char *json, const char *key, long want)
 
 START_TEST(only_tcp_sockets_change_and_errno_is_kept)
 {
-	char *argv[] = {tool("liveness"), "run", "--budget", "10s", "--", "python3", "-c",
-			(char *)probe, NULL};
+	char *argv[] = {tool("liveness"), "run", "--budget",	"10s", "--",
+			"python3",	  "-c",	 (char *)probe, NULL};
 	char *plain[] = {"python3", "-c", (char *)probe, NULL};
 	struct liveness_tcp plan;
 	struct sp_result r;
@@ -648,9 +687,10 @@ END_TEST
 START_TEST(a_bad_variable_is_reported_and_changes_nothing)
 {
 	char preload[4200], *env[] = {preload, "LIVENESS_BUDGET=500ms", NULL};
-	char *argv[] = {"python3", "-c",
-			"import socket as s; print(s.socket().getsockopt(s.SOL_SOCKET, s.SO_KEEPALIVE))",
-			NULL};
+	char *argv[] = {
+		"python3", "-c",
+		"import socket as s; print(s.socket().getsockopt(s.SOL_SOCKET, s.SO_KEEPALIVE))",
+		NULL};
 	struct sp_result r;
 
 	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", tool("libliveness-preload.so"));
@@ -684,23 +724,32 @@ START_TEST(mistakes_in_the_environment_get_one_line_each)
 	static const struct {
 		const char *env[3];
 		const char *line; /* expected once; NULL: stderr stays empty */
-		int lines;        /* of the shim, in all */
+		int lines;	  /* of the shim, in all */
 	} cases[] = {
-	    /* The typo, and then no setting at all: two lines. */
-	    {{"LIVENESS_BUDGT=30s"}, "LIVENESS_BUDGT is not a variable the shim reads: did you "
-				     "mean LIVENESS_BUDGET?", 2},
-	    {{"LIVENESS_USER_TIMOUT=5000", "LIVENESS_BUDGET=30s"},
-	     "LIVENESS_USER_TIMOUT is not a variable the shim reads: did you mean "
-	     "LIVENESS_USER_TIMEOUT?", 1},
-	    {{NULL}, "no LIVENESS_BUDGET, LIVENESS_KEEPALIVE or LIVENESS_USER_TIMEOUT is set; the "
-		     "shim does nothing", 1},
-	    {{"LIVENESS_DEBUG=1"}, "no LIVENESS_BUDGET, LIVENESS_KEEPALIVE or "
-				   "LIVENESS_USER_TIMEOUT is set", 1},
-	    {{"LIVENESS_DEBUG=0", "LIVENESS_BUDGET=30s"}, NULL, 0},
-	    {{"LIVENESS_DEBUG=maybe", "LIVENESS_BUDGET=30s"}, "LIVENESS_DEBUG=maybe: want 1 or 0", 1},
-	    {{"LIVENESS_DEBUG=yes", "LIVENESS_BUDGET=30s"}, "at most keepalive 15:3:4", 1},
-	    /* Another LIVENESS_ name, far from the shim's (a test suite's own): nothing. */
-	    {{"LIVENESS_REQUIRE_NETNS=1", "LIVENESS_BUDGET=30s"}, NULL, 0},
+		/* The typo, and then no setting at all: two lines. */
+		{{"LIVENESS_BUDGT=30s"},
+		 "LIVENESS_BUDGT is not a variable the shim reads: did you "
+		 "mean LIVENESS_BUDGET?",
+		 2},
+		{{"LIVENESS_USER_TIMOUT=5000", "LIVENESS_BUDGET=30s"},
+		 "LIVENESS_USER_TIMOUT is not a variable the shim reads: did you mean "
+		 "LIVENESS_USER_TIMEOUT?",
+		 1},
+		{{NULL},
+		 "no LIVENESS_BUDGET, LIVENESS_KEEPALIVE or LIVENESS_USER_TIMEOUT is set; the "
+		 "shim does nothing",
+		 1},
+		{{"LIVENESS_DEBUG=1"},
+		 "no LIVENESS_BUDGET, LIVENESS_KEEPALIVE or "
+		 "LIVENESS_USER_TIMEOUT is set",
+		 1},
+		{{"LIVENESS_DEBUG=0", "LIVENESS_BUDGET=30s"}, NULL, 0},
+		{{"LIVENESS_DEBUG=maybe", "LIVENESS_BUDGET=30s"},
+		 "LIVENESS_DEBUG=maybe: want 1 or 0",
+		 1},
+		{{"LIVENESS_DEBUG=yes", "LIVENESS_BUDGET=30s"}, "at most keepalive 15:3:4", 1},
+		/* Another LIVENESS_ name, far from the shim's (a test suite's own): nothing. */
+		{{"LIVENESS_REQUIRE_NETNS=1", "LIVENESS_BUDGET=30s"}, NULL, 0},
 	};
 	char preload[4200];
 	char *argv[] = {"true", NULL};
@@ -782,8 +831,10 @@ START_TEST(setuid_programs_are_left_alone)
 	    access("/usr/bin/python3", X_OK) != 0) {
 		const char *req = getenv("LIVENESS_REQUIRE_NETNS");
 		ck_assert_msg(!(req && strcmp(req, "1") == 0),
-			      "setuid test needs root, %s, user nobody and /usr/bin/python3", libdir);
-		printf("SKIP setuid programs: needs root, %s, nobody and /usr/bin/python3\n", libdir);
+			      "setuid test needs root, %s, user nobody and /usr/bin/python3",
+			      libdir);
+		printf("SKIP setuid programs: needs root, %s, nobody and /usr/bin/python3\n",
+		       libdir);
 		fflush(stdout);
 		return;
 	}
@@ -918,12 +969,13 @@ static void expect_same(const char *a, const char *b, const char *key)
 
 START_TEST(a_program_s_own_settings_stricter_stay_looser_are_raised)
 {
-	char *argv[] = {tool("liveness"), "run", "--budget", "30s", "--debug", "--",
-			"python3", "-c", (char *)own_settings_py, NULL};
+	char *argv[] = {
+		tool("liveness"),	 "run", "--budget", "30s", "--debug", "--", "python3", "-c",
+		(char *)own_settings_py, NULL};
 	char *plain_argv[] = {"python3", "-c", (char *)own_settings_py, NULL};
-	static const char *refusals[] = {"idle_0", "idle_40000", "count_200",
-					 "user_timeout_negative", "udp_keepidle", "nodelay",
-					 "rcvlowat", "udp_keepalive", "unix_keepalive"};
+	static const char *refusals[] = {
+		"idle_0",  "idle_40000", "count_200",	  "user_timeout_negative", "udp_keepidle",
+		"nodelay", "rcvlowat",	 "udp_keepalive", "unix_keepalive"};
 	struct liveness_tcp plan, want, later;
 	struct sp_result r, plain;
 	size_t i;
@@ -964,15 +1016,16 @@ START_TEST(a_program_s_own_settings_stricter_stay_looser_are_raised)
 	later = plan;
 	later.idle = 1;
 	ck_assert_msg(liveness_tcp_bound(&later, LIVENESS_IDLE) >
-			  liveness_tcp_bound(&plan, LIVENESS_IDLE),
+			      liveness_tcp_bound(&plan, LIVENESS_IDLE),
 		      "idle 1 with the plan %s no longer ends later", show(&plan));
 	for (i = 0; i < 2; i++) {
 		const char *key = i ? "idle_5_after_socket" : "idle_1_alone";
 
 		settings_at(r.out, key, &later);
 		ck_assert_msg(later.keepalive == 1 && later.idle == (i ? 5 : 1) &&
-				      later.interval == plan.interval && later.count == plan.count &&
-				      later.user_timeout > 0 && later.user_timeout < plan.user_timeout,
+				      later.interval == plan.interval &&
+				      later.count == plan.count && later.user_timeout > 0 &&
+				      later.user_timeout < plan.user_timeout,
 			      "%s: the socket holds %s", key, show(&later));
 		ck_assert_uint_le(liveness_tcp_bound(&later, LIVENESS_IDLE),
 				  liveness_tcp_bound(&plan, LIVENESS_IDLE));
@@ -1004,10 +1057,10 @@ START_TEST(a_program_s_own_settings_stricter_stay_looser_are_raised)
 	ck_assert_msg(count(r.err, "further changes are not reported") == 1,
 		      "want exactly one report of a change: %s", r.err);
 	ck_assert_msg(strstr(r.err, "the program set TCP_KEEPIDLE to 300 on socket ") &&
-			  strstr(r.err,
-				 "; enforced keepalive 15:3:4, user timeout 27000 ms (looser "
-				 "settings are raised to the plan; further changes are "
-				 "not reported)"),
+			      strstr(r.err,
+				     "; enforced keepalive 15:3:4, user timeout 27000 ms (looser "
+				     "settings are raised to the plan; further changes are "
+				     "not reported)"),
 		      "no report of the raised idle time: %s", r.err);
 	sp_free(&r);
 	sp_free(&plain);
@@ -1041,10 +1094,10 @@ static const char explicit_py[] =
 
 START_TEST(explicit_settings_are_the_plan_for_the_fields_given)
 {
-	char *ka[] = {tool("liveness"), "run", "--keepalive", "7:3:2", "--", "python3", "-c",
-		      (char *)explicit_py, NULL};
-	char *ut[] = {tool("liveness"), "run", "--user-timeout", "5000", "--", "python3", "-c",
-		      (char *)explicit_py, NULL};
+	char *ka[] = {tool("liveness"), "run", "--keepalive",	    "7:3:2", "--",
+		      "python3",	"-c",  (char *)explicit_py, NULL};
+	char *ut[] = {tool("liveness"), "run", "--user-timeout",    "5000", "--",
+		      "python3",	"-c",  (char *)explicit_py, NULL};
 	struct liveness_tcp sys, want;
 	struct sp_result r;
 
@@ -1096,7 +1149,7 @@ static void expect_storm(const char *out, const char *phase, const char *kind,
 
 START_TEST(threads_that_all_make_sockets_at_start_get_the_settings)
 {
-	char *argv[] = {tool("liveness"), "run", "--budget", "3s", "--debug", "--",
+	char *argv[] = {tool("liveness"),	  "run", "--budget", "3s", "--debug", "--",
 			tool("tests/shim-storm"), NULL};
 	struct liveness_tcp plan;
 	struct sp_result r;
@@ -1113,10 +1166,9 @@ START_TEST(threads_that_all_make_sockets_at_start_get_the_settings)
 		expect_storm(r.out, "main", "connected", &plan);
 		expect_storm(r.out, "main", "accepted", &plan);
 		/* The shim announces its plan when it initialises: once, however raced. */
-		ck_assert_msg(count(r.err, "liveness-preload[") == 1 &&
-				      count(r.err, "at most ") == 1,
-			      "run %d: the shim initialised more than once, or failed: %s", run,
-			      r.err);
+		ck_assert_msg(
+			count(r.err, "liveness-preload[") == 1 && count(r.err, "at most ") == 1,
+			"run %d: the shim initialised more than once, or failed: %s", run, r.err);
 		sp_free(&r);
 	}
 	printf("shim  48 threads making sockets at once, before and after the shim's constructor: "
@@ -1135,9 +1187,9 @@ END_TEST
 START_TEST(the_library_s_setter_under_the_shim)
 {
 	char stricter_ms[] = "3000", looser_ms[] = "60000";
-	char *stricter[] = {tool("liveness"), "run", "--budget", "30s", "--",
+	char *stricter[] = {tool("liveness"),	       "run",	    "--budget", "30s", "--",
 			    tool("tests/shim-setter"), stricter_ms, NULL};
-	char *looser[] = {tool("liveness"), "run", "--budget", "30s", "--",
+	char *looser[] = {tool("liveness"),	     "run",	"--budget", "30s", "--",
 			  tool("tests/shim-setter"), looser_ms, NULL};
 	struct liveness_tcp plan, own;
 	struct sp_result r;

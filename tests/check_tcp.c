@@ -509,8 +509,8 @@ START_TEST(set_read_back_differing_is_eio_and_rolled_back)
 	static const struct {
 		int level, name, lie;
 	} opts[] = {
-		{SOL_SOCKET, SO_KEEPALIVE, 0},       {IPPROTO_TCP, TCP_KEEPIDLE, 8},
-		{IPPROTO_TCP, TCP_KEEPINTVL, 4},     {IPPROTO_TCP, TCP_KEEPCNT, 5},
+		{SOL_SOCKET, SO_KEEPALIVE, 0},	       {IPPROTO_TCP, TCP_KEEPIDLE, 8},
+		{IPPROTO_TCP, TCP_KEEPINTVL, 4},       {IPPROTO_TCP, TCP_KEEPCNT, 5},
 		{IPPROTO_TCP, TCP_USER_TIMEOUT, 4999}, {SOL_SOCKET, SO_LINGER, -1},
 	};
 	unsigned sets, gets;
@@ -933,9 +933,9 @@ static void check_plan(liveness_time budget)
 
 START_TEST(plan_meets_budgets_from_seconds_to_weeks)
 {
-	static const double secs[] = {2.2, 2.5, 3, 4, 5, 7.5, 10, 15, 30, 45, 60, 90, 120, 300,
-				      600, 1800, 3600, 7200, 86400, 3 * 86400, 14 * 86400,
-				      24 * 86400};
+	static const double secs[] = {
+		2.2, 2.5, 3,   4,   5,	  7.5,	10,   15,    30,	45,	    60,
+		90,  120, 300, 600, 1800, 3600, 7200, 86400, 3 * 86400, 14 * 86400, 24 * 86400};
 	size_t i;
 
 	for (i = 0; i < sizeof(secs) / sizeof(secs[0]); i++)
@@ -1071,14 +1071,14 @@ static uint64_t xorshift(uint64_t *x)
 START_TEST(bound_matches_reference_model)
 {
 	/* Whole seconds on either side of a wheel level's start, for each HZ, and the extremes. */
-	static const int edges[] = {1,    2,    3,    4,    5,    6,    13,   14,    16,    17,
-				    32,   33,   40,   41,   107,  108,  129,  130,   258,   259,
-				    322,  323,  860,  861,  1032, 1033, 2064, 2065,  2580,  2581,
+	static const int edges[] = {1,	  2,	3,    4,    5,	   6,	  13,	 14,	16,   17,
+				    32,	  33,	40,   41,   107,   108,	  129,	 130,	258,  259,
+				    322,  323,	860,  861,  1032,  1033,  2064,	 2065,	2580, 2581,
 				    6881, 6882, 8257, 8258, 16515, 16516, 20643, 20644, 32767};
 	const size_t nedges = sizeof(edges) / sizeof(edges[0]);
 	/* User timeouts (ms) where a wheel level starts, for each HZ: 63 * 8^n jiffies. */
-	static const unsigned u_edges[] = {63, 504, 4032, 32256, 252, 2016, 16128, 630, 5040,
-					   40320, 210, 1680, 13440, 107520};
+	static const unsigned u_edges[] = {63,	504,  4032,  32256, 252,  2016,	 16128,
+					   630, 5040, 40320, 210,   1680, 13440, 107520};
 	unsigned worst_by_hz[4] = {0, 0, 0, 0};
 	uint64_t x = 0x2545f4914f6cdd1dull;
 	size_t which = 0, i, f;
@@ -1094,23 +1094,19 @@ START_TEST(bound_matches_reference_model)
 		switch (i % 5) {
 		case 4: /* a millisecond either side of a level's start */
 			t.user_timeout =
-			    u_edges[xorshift(&x) % (sizeof(u_edges) / sizeof(u_edges[0]))] +
-			    (unsigned)(xorshift(&x) % 3) - 1u;
+				u_edges[xorshift(&x) % (sizeof(u_edges) / sizeof(u_edges[0]))] +
+				(unsigned)(xorshift(&x) % 3) - 1u;
 			break;
-		case 0:
-			t.user_timeout = 0;
-			break;
+		case 0: t.user_timeout = 0; break;
 		case 1: /* a millisecond either side of a probe tick */
 			t.user_timeout =
-			    (unsigned)(t.idle + (int)(xorshift(&x) % 4) * t.interval) * 1000u +
-			    (unsigned)(xorshift(&x) % 3) - 1u;
+				(unsigned)(t.idle + (int)(xorshift(&x) % 4) * t.interval) * 1000u +
+				(unsigned)(xorshift(&x) % 3) - 1u;
 			break;
 		case 2: /* around TCP_RTO_MAX, where the clamped timer stops growing */
 			t.user_timeout = 119998u + (unsigned)(xorshift(&x) % 5);
 			break;
-		default:
-			t.user_timeout = (unsigned)(xorshift(&x) % INT_MAX) + 1u;
-			break;
+		default: t.user_timeout = (unsigned)(xorshift(&x) % INT_MAX) + 1u; break;
 		}
 		for (f = 0; f < 4; f++) {
 			liveness_time want = ref_bound(&t, (int)f, 15, &which);
@@ -1252,11 +1248,10 @@ START_TEST(plan_follows_its_recipe)
 	 * 5.5 and 7.9 s), and each cap's edges: idle reaches 32767 at 65534 s,
 	 * interval at 327670 s.
 	 */
-	static const double secs[] = {2.5,    3,      3.3,    4.5,    5.5,    7.9,    9.9,
-				      10,     11,     19.5,   20,     21,     60,     61.5,
-				      599,    65533,  65534,  65535,  65536,  65537,  327669,
-				      327670, 327679, 327680, 327689, 327690, 400000, 1e6,
-				      2e6};
+	static const double secs[] = {2.5,    3,      3.3,    4.5,   5.5,    7.9,    9.9,    10,
+				      11,     19.5,   20,     21,    60,     61.5,   599,    65533,
+				      65534,  65535,  65536,  65537, 327669, 327670, 327679, 327680,
+				      327689, 327690, 400000, 1e6,   2e6};
 	size_t i;
 
 	for (i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
@@ -1281,7 +1276,7 @@ START_TEST(plan_follows_its_recipe)
 		q = p;
 		q.user_timeout++;
 		ck_assert_msg(liveness_tcp_bound(&q, LIVENESS_BUSY) > budget ||
-				  liveness_tcp_bound(&q, LIVENESS_IDLE) > budget,
+				      liveness_tcp_bound(&q, LIVENESS_IDLE) > budget,
 			      "budget %.3f s: %u ms would do as well", budget / 1e9,
 			      q.user_timeout);
 		/* A nanosecond less is met too: the budget is a limit, not a target. */

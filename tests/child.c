@@ -52,7 +52,8 @@ void sp_path(char *buf, size_t len, const char *name)
 
 	snprintf(rel, sizeof(rel), "%s/%s", sp_build(), name);
 	if (!realpath(rel, buf) || strlen(buf) >= len)
-		ck_abort_msg("%s not found (build it: make tools; LIVENESS_BUILD=%s)", rel, sp_build());
+		ck_abort_msg("%s not found (build it: make tools; LIVENESS_BUILD=%s)", rel,
+			     sp_build());
 }
 
 /* environ plus the extra entries, which replace variables of the same name. */
@@ -126,7 +127,8 @@ void sp_run(char *const argv[], char *const env[], liveness_time timeout, struct
 	close(po[1]);
 	close(pe[1]);
 	while (open_fds > 0) {
-		struct pollfd p[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = po[0], .events = POLLIN},
+				      {.fd = pe[0], .events = POLLIN}};
 		char buf[4096];
 		int i, n = poll(p, 2, liveness_poll_timeout(deadline, liveness_now()));
 		if (n == 0) {
@@ -208,11 +210,12 @@ static int scan(unsigned local, unsigned remote, int want_listen)
 			unsigned lp, rp, st;
 			char la[64], ra[64];
 			/* "  0: 0100007F:1A0A 00000000:0000 0A ..." */
-			if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %63[0-9A-Fa-f]:%x %x", la, &lp, ra,
-				   &rp, &st) != 5)
+			if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %63[0-9A-Fa-f]:%x %x", la, &lp,
+				   ra, &rp, &st) != 5)
 				continue;
-			if (lp == local && (want_listen ? st == 0x0A
-							: st != 0x0A && (remote == 0 || rp == remote))) {
+			if (lp == local &&
+			    (want_listen ? st == 0x0A
+					 : st != 0x0A && (remote == 0 || rp == remote))) {
 				fclose(f);
 				return 1;
 			}

@@ -7,7 +7,8 @@
 
 #include "liveness.h"
 
-/* The build directory: $LIVENESS_BUILD, else the runner's own (build-san for build-san/tests/...), else "build". */
+/* The build directory: $LIVENESS_BUILD, else the runner's own (build-san for build-san/tests/...),
+ * else "build". */
 const char *sp_build(void);
 /* "<build>/<name>" made absolute, in a static buffer per call site's copy. */
 void sp_path(char *buf, size_t len, const char *name);

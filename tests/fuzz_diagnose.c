@@ -60,12 +60,9 @@ static uint64_t take(struct in *in, int bytes)
 static uint64_t pick(struct in *in, uint64_t lo, uint64_t hi)
 {
 	switch (take(in, 1) % 4) {
-	case 0:
-		return lo;
-	case 1:
-		return hi;
-	default:
-		return lo + take(in, 8) % (hi - lo + 1);
+	case 0: return lo;
+	case 1: return hi;
+	default: return lo + take(in, 8) % (hi - lo + 1);
 	}
 }
 
@@ -206,8 +203,8 @@ static void keepalive_death(struct in *in)
 	} else {
 		uint64_t first = idle + l0;
 		k = d.tcp.user_timeout <= first + intvl + l
-			? 2
-			: 1 + (d.tcp.user_timeout - first + intvl + l - 1) / (intvl + l);
+			    ? 2
+			    : 1 + (d.tcp.user_timeout - first + intvl + l - 1) / (intvl + l);
 		if ((k - 1) % 256 == 0)
 			k++; /* probes_out wrapped to 0: the kernel probes once more */
 	}
@@ -252,7 +249,7 @@ static void retransmission_death(struct in *in)
 		d.info.last_data_sent_ms = (uint32_t)take(in, 4);
 	else
 		d.info.last_data_sent_ms =
-		    (uint32_t)pick(in, (d.info.rto_us + 999) / 1000, UINT32_MAX);
+			(uint32_t)pick(in, (d.info.rto_us + 999) / 1000, UINT32_MAX);
 	expect_timeout(&d, LIVENESS_RETRANSMIT_TIMEOUT);
 }
 
@@ -274,7 +271,7 @@ static void zero_window_death(struct in *in)
 	} else {
 		d.info.probes = (uint8_t)pick(in, (uint64_t)d.retries2, 255);
 		d.info.last_data_sent_ms =
-		    (uint32_t)pick(in, (d.info.rto_us + 999) / 1000, UINT32_MAX);
+			(uint32_t)pick(in, (d.info.rto_us + 999) / 1000, UINT32_MAX);
 	}
 	expect_timeout(&d, LIVENESS_RETRANSMIT_TIMEOUT);
 }
@@ -411,30 +408,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct in in = {data, size};
 
 	switch (take(&in, 1) % 8) {
-	case 0:
-		any_state(&in);
-		break;
-	case 1:
-		keepalive_death(&in);
-		break;
-	case 2:
-		retransmission_death(&in);
-		break;
-	case 3:
-		zero_window_death(&in);
-		break;
-	case 4:
-		quiet_reset(&in);
-		break;
-	case 5:
-		reset_to_probe(&in);
-		break;
-	case 6:
-		reset_to_retransmission(&in);
-		break;
-	default:
-		real_descriptors(&in);
-		break;
+	case 0: any_state(&in); break;
+	case 1: keepalive_death(&in); break;
+	case 2: retransmission_death(&in); break;
+	case 3: zero_window_death(&in); break;
+	case 4: quiet_reset(&in); break;
+	case 5: reset_to_probe(&in); break;
+	case 6: reset_to_retransmission(&in); break;
+	default: real_descriptors(&in); break;
 	}
 	return 0;
 }

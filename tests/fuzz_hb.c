@@ -53,33 +53,33 @@ static uint64_t take(struct in *in, int bytes)
 /* A time step: mostly small and forwards, sometimes backwards or enormous. */
 static liveness_time advance(struct in *in, liveness_time now)
 {
-	static const liveness_time unit[] = {1, LIVENESS_USEC, LIVENESS_MSEC, 100 * LIVENESS_MSEC,
-					     LIVENESS_SEC, 60 * LIVENESS_SEC};
+	static const liveness_time unit[] = {1,
+					     LIVENESS_USEC,
+					     LIVENESS_MSEC,
+					     100 * LIVENESS_MSEC,
+					     LIVENESS_SEC,
+					     60 * LIVENESS_SEC};
 	uint8_t op = (uint8_t)take(in, 1);
 	liveness_time d = take(in, 1) * unit[op % 6];
 
 	switch (op >> 5) {
-	case 0:
-		return now > d ? now - d : 0; /* backwards */
-	case 1:
-		return take(in, 8); /* anywhere */
-	case 2:
-		return LIVENESS_NEVER - take(in, 2) * unit[op % 6] / 4;
-	default:
-		return now > LIVENESS_NEVER - d ? LIVENESS_NEVER : now + d;
+	case 0: return now > d ? now - d : 0; /* backwards */
+	case 1: return take(in, 8);	      /* anywhere */
+	case 2: return LIVENESS_NEVER - take(in, 2) * unit[op % 6] / 4;
+	default: return now > LIVENESS_NEVER - d ? LIVENESS_NEVER : now + d;
 	}
 }
 
 struct ref {
-	int live;                 /* initialized */
-	int member;               /* in the group */
-	int dead;                 /* DEAD returned */
+	int live;   /* initialized */
+	int member; /* in the group */
+	int dead;   /* DEAD returned */
 	int flood;
-	liveness_time clk;        /* its clock: latest proof or ping time */
-	liveness_time proof;      /* reference last proof of life */
-	liveness_time peer_last;  /* last answered peer ping */
+	liveness_time clk;	 /* its clock: latest proof or ping time */
+	liveness_time proof;	 /* reference last proof of life */
+	liveness_time peer_last; /* last answered peer ping */
 	int peer_any;
-	uint32_t seq;             /* last ping */
+	uint32_t seq; /* last ping */
 	int ping_out;
 	const struct liveness_policy *p;
 };
@@ -128,9 +128,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	{
 		/* The first one, 1 ns, makes the biggest wheel: slower, so not the default. */
-		static const liveness_time resolutions[] = {
-			100 * LIVENESS_MSEC, LIVENESS_MSEC, LIVENESS_SEC, 7 * LIVENESS_MSEC,
-			30 * LIVENESS_SEC,   LIVENESS_USEC, 1,            333 * LIVENESS_MSEC};
+		static const liveness_time resolutions[] = {100 * LIVENESS_MSEC,
+							    LIVENESS_MSEC,
+							    LIVENESS_SEC,
+							    7 * LIVENESS_MSEC,
+							    30 * LIVENESS_SEC,
+							    LIVENESS_USEC,
+							    1,
+							    333 * LIVENESS_MSEC};
 
 		res = resolutions[take(&in, 1) % 8];
 	}
@@ -197,8 +202,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				r->flood = 1;
 			else
 				CHECK(!r->flood);
-			if (!r->flood && (!r->peer_any || (now >= r->peer_last &&
-							    now - r->peer_last >= r->p->peer_min_interval)))
+			if (!r->flood &&
+			    (!r->peer_any || (now >= r->peer_last &&
+					      now - r->peer_last >= r->p->peer_min_interval)))
 				CHECK(rc == 1);
 			if (rc == 1 && (!r->peer_any || now >= r->peer_last)) {
 				r->peer_last = now;
@@ -222,7 +228,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				CHECK(liveness_hb_deadline(h) == LIVENESS_NEVER);
 				break;
 			default:
-				/* NONE only before the deadline; a saturated deadline is never due. */
+				/* NONE only before the deadline; a saturated deadline is never due.
+				 */
 				CHECK(!r->live || r->dead || tmax(now, r->clk) < before ||
 				      before == LIVENESS_NEVER);
 			}

@@ -16,10 +16,10 @@
 
 #include "liveness.h"
 
-#define CHECK(x) \
-	do { \
-		if (!(x)) \
-			__builtin_trap(); \
+#define CHECK(x)                                                                                   \
+	do {                                                                                       \
+		if (!(x))                                                                          \
+			__builtin_trap();                                                          \
 	} while (0)
 
 static int valid(const struct liveness_tcp *t)

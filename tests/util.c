@@ -66,7 +66,8 @@ int tu_netns(const char *what)
 		return 1;
 	if (req && strcmp(req, "1") == 0)
 		ck_abort_msg("%s: a private network namespace is required here "
-			     "(LIVENESS_REQUIRE_NETNS=1) but: %s", what, why);
+			     "(LIVENESS_REQUIRE_NETNS=1) but: %s",
+			     what, why);
 	printf("SKIP %s: %s\n", what, why);
 	fflush(stdout);
 	return 0;
@@ -115,7 +116,8 @@ int tu_socket_exists(uint16_t local_port)
 	while (fgets(line, sizeof(line), f)) {
 		char *local = strchr(line, ':');
 		/* The first "addr:port" column after the slot number is the local address. */
-		if (local && (local = strchr(local + 1, ':')) && strncmp(local, want, strlen(want)) == 0)
+		if (local && (local = strchr(local + 1, ':')) &&
+		    strncmp(local, want, strlen(want)) == 0)
 			found = 1;
 	}
 	fclose(f);

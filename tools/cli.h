@@ -30,7 +30,6 @@ const char *lvt_option(int argc, char **argv, int *i, const char *name);
  */
 int lvt_output_failed(const char *cmd);
 
-
 int lvt_plan_main(int argc, char **argv);
 int lvt_doctor_main(int argc, char **argv);
 int lvt_run_main(int argc, char **argv);

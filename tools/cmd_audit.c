@@ -54,8 +54,8 @@ struct entry {
 
 /* The TCP tables of one network namespace. */
 struct netns {
-	unsigned long id;      /* inode of /proc/PID/ns/net */
-	pid_t pid;             /* a process in it, to enter it by */
+	unsigned long id; /* inode of /proc/PID/ns/net */
+	pid_t pid;	  /* a process in it, to enter it by */
 	struct entry *e;
 	size_t n;
 };
@@ -63,14 +63,14 @@ struct netns {
 /* One connection found, with its first owner. */
 struct conn {
 	const struct entry *e;
-	size_t ns;             /* index in nets */
+	size_t ns; /* index in nets */
 	pid_t pid;
-	int fd;                /* in the owner */
+	int fd; /* in the owner */
 	char comm[17];
-	int err;               /* 0, or why the settings could not be read (negated errno) */
+	int err; /* 0, or why the settings could not be read (negated errno) */
 	struct liveness_tcp t;
 	liveness_time idle, busy;
-	int own_netns;         /* the bounds were computed in the owner's namespace */
+	int own_netns; /* the bounds were computed in the owner's namespace */
 };
 
 static struct netns *nets;
@@ -84,8 +84,8 @@ static int hidden_err;
 static const char *state_name(unsigned s)
 {
 	static const char *const names[] = {
-		"?", "established", "syn-sent", "syn-recv", "fin-wait-1", "fin-wait-2",
-		"time-wait", "close", "close-wait", "last-ack", "listen", "closing",
+		"?",	     "established", "syn-sent",	  "syn-recv", "fin-wait-1", "fin-wait-2",
+		"time-wait", "close",	    "close-wait", "last-ack", "listen",	    "closing",
 	};
 
 	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
@@ -126,7 +126,8 @@ static void table(struct netns *ns, const char *path, int v6)
 		struct entry *e;
 
 		if (sscanf(line, " %*s %79s %79s %x %*s %*s %*s %*s %*s %lu", local, peer, &state,
-			   &inode) != 4 || inode == 0 || state == 10 /* listen */)
+			   &inode) != 4 ||
+		    inode == 0 || state == 10 /* listen */)
 			continue;
 		e = realloc(ns->e, (ns->n + 1) * sizeof(*e));
 		if (!e) {
@@ -352,14 +353,16 @@ static void resolve_cgroup(const char *arg, char *dir, size_t len)
 		return;
 	}
 	if (!cgroup2_mount(mnt, sizeof(mnt)))
-		lvt_usage_error("audit: --cgroup %s: no such cgroup (no cgroup2 file system is mounted)",
-				arg);
+		lvt_usage_error(
+			"audit: --cgroup %s: no such cgroup (no cgroup2 file system is mounted)",
+			arg);
 	if (snprintf(dir, len, "%s/%s", mnt, arg[0] == '/' ? arg + 1 : arg) >= (int)len)
 		lvt_usage_error("audit: --cgroup %s: path too long", arg);
 	snprintf(probe, sizeof(probe), "%s/cgroup.procs", dir);
 	if (access(probe, R_OK) != 0)
 		lvt_usage_error("audit: --cgroup %s: no such cgroup (neither %s nor %s/%s holds "
-				"cgroup.procs)", arg, arg, mnt, arg[0] == '/' ? arg + 1 : arg);
+				"cgroup.procs)",
+				arg, arg, mnt, arg[0] == '/' ? arg + 1 : arg);
 }
 
 static int by_socket(const void *a, const void *b)
@@ -426,8 +429,9 @@ static void bounds(void)
 			c->own_netns = in;
 		}
 		if (in && nets[i].id != here && setns(home, CLONE_NEWNET) != 0)
-			lvt_usage_error("audit: cannot return to the command's own network namespace: %s",
-					strerror(errno));
+			lvt_usage_error(
+				"audit: cannot return to the command's own network namespace: %s",
+				strerror(errno));
 	}
 	if (home >= 0)
 		close(home);
@@ -476,20 +480,24 @@ static void report(struct lvt_json *j)
 		qsort(conns, n_conns, sizeof(*conns), order);
 	if (!j->on) {
 		printf("liveness audit: %zu TCP connection%s of %zu process%s; %zu would never "
-		       "notice a vanished idle peer", n_conns, n_conns == 1 ? "" : "s", processes,
-		       processes == 1 ? "" : "es", never);
+		       "notice a vanished idle peer",
+		       n_conns, n_conns == 1 ? "" : "s", processes, processes == 1 ? "" : "es",
+		       never);
 		if (unread)
 			printf("; %zu could not be read", unread);
 		printf("\n");
 		if (hidden)
-			printf("(the descriptors of %zu process%s could not be listed: %s)\n", hidden,
-			       hidden == 1 ? "" : "es", strerror(hidden_err));
+			printf("(the descriptors of %zu process%s could not be listed: %s)\n",
+			       hidden, hidden == 1 ? "" : "es", strerror(hidden_err));
 		if (foreign)
-			printf("(%zu busy bound%s computed with this namespace's tcp_retries2, not their "
-			       "own: entering theirs was refused)\n", foreign, foreign == 1 ? "" : "s");
+			printf("(%zu busy bound%s computed with this namespace's tcp_retries2, not "
+			       "their "
+			       "own: entering theirs was refused)\n",
+			       foreign, foreign == 1 ? "" : "s");
 		if (n_conns)
-			printf("  %7s %-15s %4s %-22s %-22s %-11s %-10s %-7s %9s %9s\n", "PID", "COMMAND",
-			       "FD", "LOCAL", "PEER", "STATE", "KEEPALIVE", "USER_MS", "IDLE", "BUSY");
+			printf("  %7s %-15s %4s %-22s %-22s %-11s %-10s %-7s %9s %9s\n", "PID",
+			       "COMMAND", "FD", "LOCAL", "PEER", "STATE", "KEEPALIVE", "USER_MS",
+			       "IDLE", "BUSY");
 	}
 	lvt_json_uint(j, "connections", n_conns);
 	lvt_json_uint(j, "processes", processes);
@@ -503,7 +511,8 @@ static void report(struct lvt_json *j)
 
 		if (c->err == 0) {
 			if (c->t.keepalive)
-				snprintf(ka, sizeof(ka), "%d:%d:%d", c->t.idle, c->t.interval, c->t.count);
+				snprintf(ka, sizeof(ka), "%d:%d:%d", c->t.idle, c->t.interval,
+					 c->t.count);
 			else
 				snprintf(ka, sizeof(ka), "off");
 			snprintf(ut, sizeof(ut), "%d", c->t.user_timeout);
@@ -511,9 +520,9 @@ static void report(struct lvt_json *j)
 			lvt_fmt_sec(c->busy, busy, sizeof(busy));
 		}
 		if (!j->on) {
-			printf("%c %7d %-15s %4d %-22s %-22s %-11s %-10s %-7s %9s %9s", never_idle(c) ? '!' : ' ',
-			       (int)c->pid, c->comm, c->fd, c->e->local, c->e->peer,
-			       state_name(c->e->state), ka, ut, idle, busy);
+			printf("%c %7d %-15s %4d %-22s %-22s %-11s %-10s %-7s %9s %9s",
+			       never_idle(c) ? '!' : ' ', (int)c->pid, c->comm, c->fd, c->e->local,
+			       c->e->peer, state_name(c->e->state), ka, ut, idle, busy);
 			if (c->err)
 				printf("  (%s)", liveness_strerror(c->err));
 			printf("\n");
@@ -566,7 +575,8 @@ int lvt_audit_main(int argc, char **argv)
 				lvt_usage_error("audit: --json given twice");
 			json = 1;
 		} else {
-			lvt_usage_error("audit: unknown argument '%s' (liveness audit --help)", argv[i]);
+			lvt_usage_error("audit: unknown argument '%s' (liveness audit --help)",
+					argv[i]);
 		}
 	}
 	if ((pid_arg != NULL) + (cgroup != NULL) + all > 1)

@@ -32,10 +32,10 @@
 #include "json.h"
 #include "settings.h"
 
-#define SPARE_FDS 64          /* descriptors a server needs besides its connections */
-#define SAMPLE_PAIRS 1000     /* loopback pairs opened to measure memory */
-#define TIME_WAIT_S 60        /* TCP_TIMEWAIT_LEN */
-#define PROBE_BYTES 132       /* a probe and its ACK: 2 x (14 + 20 + 32) bytes on Ethernet */
+#define SPARE_FDS 64	  /* descriptors a server needs besides its connections */
+#define SAMPLE_PAIRS 1000 /* loopback pairs opened to measure memory */
+#define TIME_WAIT_S 60	  /* TCP_TIMEWAIT_LEN */
+#define PROBE_BYTES 132	  /* a probe and its ACK: 2 x (14 + 20 + 32) bytes on Ethernet */
 
 static const char doctor_usage[] =
 	"usage: liveness doctor [--connections N] [--budget BUDGET] [--no-measure]\n"
@@ -205,7 +205,8 @@ static void check_keepalive(const struct target *g)
 	     "liveness_tcp_plan(3) and liveness_tcp_set(3)",
 	     lvt_fmt_long(g->budget, c, sizeof(c)), g->budget_text);
 	if (worst > g->budget)
-		more("or for sockets that turn keepalive on: sysctl -w net.ipv4.tcp_keepalive_time=%d "
+		more("or for sockets that turn keepalive on: sysctl -w "
+		     "net.ipv4.tcp_keepalive_time=%d "
 		     "net.ipv4.tcp_keepalive_intvl=%d net.ipv4.tcp_keepalive_probes=%d",
 		     g->plan.idle, g->plan.interval, g->plan.count);
 }
@@ -272,14 +273,16 @@ static void check_files(const struct target *g)
 	more("soft limit (ulimit -n, this shell's; a service's comes from its unit) %llu: %s",
 	     (unsigned long long)rl.rlim_cur, soft_ok ? "ok" : "too low");
 	if (!soft_ok)
-		more("  raise it: ulimit -n %llu, or LimitNOFILE=%llu in the service's systemd unit",
+		more("  raise it: ulimit -n %llu, or LimitNOFILE=%llu in the service's systemd "
+		     "unit",
 		     need, need);
 	more("hard limit %llu: %s", (unsigned long long)rl.rlim_max, hard_ok ? "ok" : "too low");
 	if (!hard_ok)
 		more("  raise it with the soft one: LimitNOFILE=%llu, or nofile in "
 		     "/etc/security/limits.conf",
 		     need);
-	more("fs.nr_open %lld (the most one process may have): %s", nr_open, nr_ok ? "ok" : "too low");
+	more("fs.nr_open %lld (the most one process may have): %s", nr_open,
+	     nr_ok ? "ok" : "too low");
 	if (!nr_ok)
 		more("  raise it: sysctl -w fs.nr_open=%llu", need);
 	more("fs.file-max %lld (all processes; %lld open now): %s", file_max, file_nr[0],
@@ -419,8 +422,8 @@ static void check_bpf(const struct target *g)
 	lvt_json_bool(&J, "cap_perfmon", cap_perfmon);
 #define MISSING(cond, what)                                                                        \
 	if (!(cond))                                                                               \
-		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",       \
-			 missing[0] ? ", " : "", what)
+	snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",             \
+		 missing[0] ? ", " : "", what)
 	MISSING(kernel_ok, "Linux 5.9 or later");
 	MISSING(cgroup2, "a cgroup2 file system");
 	MISSING(btf, "kernel BTF (/sys/kernel/btf/vmlinux)");
@@ -594,8 +597,10 @@ static void check_memory(const struct target *g)
 	per = (double)slab / (sockets > 0 ? sockets : 1);
 	if (pairs < 100 || per <= 0) {
 		not_measured("no_growth");
-		item("note", "memory: not measured: %d loopback pairs opened, and memory did not grow "
-			     "measurably", pairs);
+		item("note",
+		     "memory: not measured: %d loopback pairs opened, and memory did not grow "
+		     "measurably",
+		     pairs);
 		return;
 	}
 	need = per * (double)g->conns;
@@ -619,10 +624,10 @@ static void check_memory(const struct target *g)
 		qsort(after, (size_t)na, sizeof(after[0]), cmp_slab);
 		lvt_json_array(&J, "caches");
 		for (i = 0; i < na && i < 5 && after[i].bytes >= sockets * 16; i++) {
-			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s %s",
-						i ? ", " : "", after[i].name,
-						fmt_bytes((double)after[i].bytes / sockets, b,
-							  sizeof(b)));
+			off += (size_t)snprintf(
+				list + off, sizeof(list) - off, "%s%s %s", i ? ", " : "",
+				after[i].name,
+				fmt_bytes((double)after[i].bytes / sockets, b, sizeof(b)));
 			lvt_json_object(&J, NULL);
 			lvt_json_str(&J, "name", after[i].name);
 			lvt_json_uint(&J, "bytes_per_socket",
@@ -634,8 +639,8 @@ static void check_memory(const struct target *g)
 			more("where it went, per socket: %s", list);
 	}
 	more("MemAvailable %s allows about %.0f idle connections; %llu need %s",
-	     fmt_bytes((double)s0.avail_kb * 1024, a, sizeof(a)),
-	     (double)s0.avail_kb * 1024 / per, g->conns, fmt_bytes(need, c, sizeof(c)));
+	     fmt_bytes((double)s0.avail_kb * 1024, a, sizeof(a)), (double)s0.avail_kb * 1024 / per,
+	     g->conns, fmt_bytes(need, c, sizeof(c)));
 	read_nums("/proc/sys/net/ipv4/tcp_mem", tcp_mem, 3);
 	json_known("tcp_mem_max_bytes", tcp_mem[2] < 0 ? -1 : tcp_mem[2] * page);
 	if (tcp_mem[2] >= 0)
@@ -656,8 +661,9 @@ static void check_traffic(const struct target *g)
 	lvt_json_uint(&J, "probes_per_s", (unsigned long long)(rate + 0.5));
 	lvt_json_uint(&J, "bytes_per_s", (unsigned long long)(rate * PROBE_BYTES + 0.5));
 
-	item("note", "keepalive traffic: %llu idle connections probed every %d s: about %.0f probes "
-		     "a second, %.1f KB/s with their ACKs",
+	item("note",
+	     "keepalive traffic: %llu idle connections probed every %d s: about %.0f probes "
+	     "a second, %.1f KB/s with their ACKs",
 	     g->conns, g->plan.idle, rate, rate * PROBE_BYTES / 1e3);
 }
 
@@ -694,7 +700,8 @@ int lvt_doctor_main(int argc, char **argv)
 		} else if ((v = lvt_option(argc, argv, &i, "--budget")))
 			budget = v;
 		else
-			lvt_usage_error("doctor: unknown argument '%s' (liveness doctor --help)", argv[i]);
+			lvt_usage_error("doctor: unknown argument '%s' (liveness doctor --help)",
+					argv[i]);
 	}
 	memset(&g, 0, sizeof(g));
 	g.conns = n;

@@ -44,7 +44,7 @@ struct plan {
 	liveness_time budget;
 	struct liveness_tcp t;
 	liveness_time idle_nominal, idle, busy_nominal, busy; /* liveness_tcp_bound() */
-	struct liveness_policy hb;                            /* with a budget only */
+	struct liveness_policy hb;			      /* with a budget only */
 	liveness_time resolution;
 	char shim[4096];
 	int shim_found;
@@ -58,7 +58,7 @@ struct plan {
 static const char *c_time(liveness_time t, char *buf, size_t len)
 {
 	liveness_time unit = lvt_duration_unit(t, LIVENESS_SEC, NULL);
-	const char *name = unit == LIVENESS_SEC    ? "LIVENESS_SEC"
+	const char *name = unit == LIVENESS_SEC	   ? "LIVENESS_SEC"
 			   : unit == LIVENESS_MSEC ? "LIVENESS_MSEC"
 			   : unit == LIVENESS_USEC ? "LIVENESS_USEC"
 						   : NULL;
@@ -86,7 +86,7 @@ static const char *c_time(liveness_time t, char *buf, size_t len)
 static void plan_heartbeat(struct plan *p)
 {
 	liveness_time timeout =
-	    (liveness_time)p->t.user_timeout * LIVENESS_MSEC / HB_GRAIN * HB_GRAIN;
+		(liveness_time)p->t.user_timeout * LIVENESS_MSEC / HB_GRAIN * HB_GRAIN;
 	liveness_time interval = p->budget / 3 / HB_GRAIN * HB_GRAIN, resolution;
 	int r;
 
@@ -166,15 +166,16 @@ static void parse(struct plan *p, int argc, char **argv, int *json, int *systemd
 		    lvt_parse_keepalive(p->keepalive_text, &s.idle, &s.interval, &s.count, why,
 					sizeof(why)) < 0)
 			lvt_usage_error("plan: --keepalive: %s", why);
-		if (p->user_timeout_text && lvt_parse_user_timeout(p->user_timeout_text,
-								   &s.user_timeout, why,
-								   sizeof(why)) < 0)
+		if (p->user_timeout_text &&
+		    lvt_parse_user_timeout(p->user_timeout_text, &s.user_timeout, why,
+					   sizeof(why)) < 0)
 			lvt_usage_error("plan: --user-timeout: %s", why);
 		s.has_keepalive = p->keepalive_text != NULL;
 		s.has_user_timeout = p->user_timeout_text != NULL;
 		if ((r = liveness_tcp_system(&sys)) < 0)
-			fprintf(stderr, "liveness: plan: cannot read this system's keepalive "
-					"defaults (%s): assuming the kernel's\n",
+			fprintf(stderr,
+				"liveness: plan: cannot read this system's keepalive "
+				"defaults (%s): assuming the kernel's\n",
 				liveness_strerror(r));
 		lvt_settings_plan(&s, &sys, &p->t);
 	}
@@ -234,9 +235,9 @@ static void print_systemd(const struct plan *p)
 				p->shim);
 	if (strpbrk(p->shim, " \t\n:\"'\\"))
 		lvt_usage_error(
-		    "plan: --systemd: the shim's path %s holds a blank, colon, quote or "
-		    "backslash, which LD_PRELOAD or systemd would split",
-		    p->shim);
+			"plan: --systemd: the shim's path %s holds a blank, colon, quote or "
+			"backslash, which LD_PRELOAD or systemd would split",
+			p->shim);
 	printf("# A systemd drop-in: every TCP socket of the service under the liveness shim,\n"
 	       "# as 'liveness run %s' would run it. Put it in place with\n"
 	       "# 'systemctl edit UNIT' (paste these lines), or save it as\n"
@@ -341,7 +342,8 @@ static void print_text(const struct plan *p)
 			       ? ""
 			       : "; the others as a new socket has them here");
 
-	printf("\nsocket options (each TCP socket; accepted sockets inherit them from the listener)\n");
+	printf("\nsocket options (each TCP socket; accepted sockets inherit them from the "
+	       "listener)\n");
 	printf("  SO_KEEPALIVE      %d\n", p->t.keepalive);
 	printf("  TCP_KEEPIDLE      %d s\n", p->t.idle);
 	printf("  TCP_KEEPINTVL     %d s\n", p->t.interval);

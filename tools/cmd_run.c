@@ -40,8 +40,10 @@ static void look_before_leap(const char *prog, int force)
 	if (r == LVT_REACHED || r == LVT_NOT_FOUND)
 		return;
 	if (force) {
-		fprintf(stderr, "liveness: run: warning: %s %s: LD_PRELOAD cannot reach it; running it "
-				"unprotected (--force)\n", path, why);
+		fprintf(stderr,
+			"liveness: run: warning: %s %s: LD_PRELOAD cannot reach it; running it "
+			"unprotected (--force)\n",
+			path, why);
 		return;
 	}
 	fprintf(stderr,
@@ -91,7 +93,8 @@ int lvt_run_main(int argc, char **argv)
 	if (!budget && !keepalive && !user_timeout)
 		lvt_usage_error("run: give --budget, or --keepalive and/or --user-timeout");
 	if (i >= argc)
-		lvt_usage_error("run: a program to run is needed: liveness run --budget 30s -- PROGRAM");
+		lvt_usage_error(
+			"run: a program to run is needed: liveness run --budget 30s -- PROGRAM");
 	if (budget && !*budget)
 		lvt_usage_error("run: --budget: empty duration");
 	if (keepalive && !*keepalive)
@@ -101,15 +104,16 @@ int lvt_run_main(int argc, char **argv)
 	/* The shim's own parsers, so what passes here is what the shim applies. */
 	if (budget && lvt_budget(budget, &s.budget, &s.plan, why, sizeof(why)) < 0)
 		lvt_usage_error("run: --budget: %s", why);
-	if (keepalive && lvt_parse_keepalive(keepalive, &s.idle, &s.interval, &s.count, why,
-					     sizeof(why)) < 0)
+	if (keepalive &&
+	    lvt_parse_keepalive(keepalive, &s.idle, &s.interval, &s.count, why, sizeof(why)) < 0)
 		lvt_usage_error("run: --keepalive: %s", why);
-	if (user_timeout && lvt_parse_user_timeout(user_timeout, &s.user_timeout, why,
-						   sizeof(why)) < 0)
+	if (user_timeout &&
+	    lvt_parse_user_timeout(user_timeout, &s.user_timeout, why, sizeof(why)) < 0)
 		lvt_usage_error("run: --user-timeout: %s", why);
 	if (lvt_shim_path(shim, sizeof(shim)) < 0)
 		lvt_usage_error("run: %s not found: build it (make) or install it, or set "
-				"LIVENESS_PRELOAD", shim);
+				"LIVENESS_PRELOAD",
+				shim);
 	look_before_leap(argv[i], force);
 
 	/* Exactly the settings asked for: none inherited from our own environment. */

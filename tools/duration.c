@@ -71,15 +71,17 @@ int lvt_parse_duration(const char *s, liveness_time *out, const char **why)
 			return fail(why, "a unit needs a number before it", -EINVAL);
 		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 			size_t len = strlen(units[i].name);
-			if (strncmp(s, units[i].name, len) == 0 && !(s[len] >= 'a' && s[len] <= 'z')) {
+			if (strncmp(s, units[i].name, len) == 0 &&
+			    !(s[len] >= 'a' && s[len] <= 'z')) {
 				unit = units[i].ns;
 				s += len;
 				break;
 			}
 		}
 		if (unit == 0)
-			return fail(why, *s ? "unknown unit: use ns, us, ms, s, m, h or d"
-					    : "missing unit: use s, ms, m or h, e.g. 30s",
+			return fail(why,
+				    *s ? "unknown unit: use ns, us, ms, s, m, h or d"
+				       : "missing unit: use s, ms, m or h, e.g. 30s",
 				    -EINVAL);
 		if (whole > LIVENESS_NEVER / unit)
 			return fail(why, "duration too long", -ERANGE);
@@ -98,8 +100,7 @@ int lvt_parse_duration(const char *s, liveness_time *out, const char **why)
 	return 0;
 }
 
-int lvt_parse_uint(const char *s, unsigned long long max, unsigned long long *out,
-		   const char **why)
+int lvt_parse_uint(const char *s, unsigned long long max, unsigned long long *out, const char **why)
 {
 	unsigned long long v = 0;
 

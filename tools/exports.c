@@ -35,7 +35,7 @@ static void *table(int fd, off_t size, ElfW(Off) off, ElfW(Xword) len)
 }
 
 /* The ELF header of the running command, whose class, byte order and machine the shim needs. */
-static int own_header(ElfW(Ehdr) *e)
+static int own_header(ElfW(Ehdr) * e)
 {
 	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	ssize_t n;
@@ -48,7 +48,7 @@ static int own_header(ElfW(Ehdr) *e)
 }
 
 /* The file's exports against names; fd is an ELF shared object of this machine. */
-static int check_exports(int fd, off_t size, const ElfW(Ehdr) *e, const char *const *names,
+static int check_exports(int fd, off_t size, const ElfW(Ehdr) * e, const char *const *names,
 			 size_t n, char *why, size_t len)
 {
 	ElfW(Shdr) *sh = NULL;

@@ -17,12 +17,12 @@
 
 struct lvt_json {
 	FILE *f;
-	int on;                       /* 0: every call below does nothing */
-	int depth;                    /* containers open, the top-level object included */
-	char close[LVT_JSON_DEPTH];   /* '}' or ']' for each open container */
-	int members[LVT_JSON_DEPTH];  /* members written so far in each */
-	int skip;                     /* containers opened past LVT_JSON_DEPTH, left out */
-	int too_deep;                 /* one was: the output lacks them */
+	int on;			     /* 0: every call below does nothing */
+	int depth;		     /* containers open, the top-level object included */
+	char close[LVT_JSON_DEPTH];  /* '}' or ']' for each open container */
+	int members[LVT_JSON_DEPTH]; /* members written so far in each */
+	int skip;		     /* containers opened past LVT_JSON_DEPTH, left out */
+	int too_deep;		     /* one was: the output lacks them */
 };
 
 /*

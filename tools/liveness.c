@@ -86,8 +86,8 @@ const char *lvt_option(int argc, char **argv, int *i, const char *name)
 	}
 	for (k = 0; k < nseen; k++)
 		if (strcmp(seen[k].name, name) == 0)
-			lvt_usage_error("%s: %s given twice, '%s' and '%s': give it once",
-					argv[0], name, seen[k].value, v);
+			lvt_usage_error("%s: %s given twice, '%s' and '%s': give it once", argv[0],
+					name, seen[k].value, v);
 	if (nseen < sizeof(seen) / sizeof(seen[0])) {
 		seen[nseen].name = name;
 		seen[nseen++].value = v;
@@ -128,7 +128,8 @@ int lvt_shim_path(char *buf, size_t len)
 	if (env && *env) {
 		char real[PATH_MAX];
 		if (!realpath(env, real) || !usable(real))
-			lvt_usage_error("LIVENESS_PRELOAD=%s: %s", env, strerror(errno ? errno : ENOENT));
+			lvt_usage_error("LIVENESS_PRELOAD=%s: %s", env,
+					strerror(errno ? errno : ENOENT));
 		return checked("LIVENESS_PRELOAD=", real, buf, len);
 	}
 	/* The build tree keeps the shim next to the command. */
@@ -137,7 +138,8 @@ int lvt_shim_path(char *buf, size_t len)
 		char *slash;
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
-		if (slash && (size_t)(slash - exe) + sizeof("/libliveness-preload.so") <= sizeof(exe)) {
+		if (slash &&
+		    (size_t)(slash - exe) + sizeof("/libliveness-preload.so") <= sizeof(exe)) {
 			strcpy(slash, "/libliveness-preload.so");
 			if (usable(exe))
 				return checked("", exe, buf, len);
@@ -161,7 +163,8 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd)
-		lvt_usage_error("a command is needed: plan, doctor, run or audit (liveness --help)");
+		lvt_usage_error(
+			"a command is needed: plan, doctor, run or audit (liveness --help)");
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage, stdout);
 		return 0;

@@ -12,7 +12,8 @@
  * as strict as the plan and is raised to the plan when it is looser, field
  * by field; when stricter fields would together end a dead connection later
  * than the plan, with a shorter user timeout if the program set none of its
- * own, else with the plan's keepalive timing (lvt_settings_apply()). UDP, UNIX and raw sockets are not touched.
+ * own, else with the plan's keepalive timing (lvt_settings_apply()). UDP, UNIX and raw sockets are
+ * not touched.
  *
  * The shim remembers, per descriptor, what the program itself set, and
  * merges that and not the kernel's current values with the plan: a program
@@ -101,37 +102,22 @@ static const struct {
 static unsigned field_get(const struct liveness_tcp *t, enum field f)
 {
 	switch (f) {
-	case F_KEEPALIVE:
-		return (unsigned)t->keepalive;
-	case F_IDLE:
-		return (unsigned)t->idle;
-	case F_INTERVAL:
-		return (unsigned)t->interval;
-	case F_COUNT:
-		return (unsigned)t->count;
-	default:
-		return t->user_timeout;
+	case F_KEEPALIVE: return (unsigned)t->keepalive;
+	case F_IDLE: return (unsigned)t->idle;
+	case F_INTERVAL: return (unsigned)t->interval;
+	case F_COUNT: return (unsigned)t->count;
+	default: return t->user_timeout;
 	}
 }
 
 static void field_set(struct liveness_tcp *t, enum field f, unsigned v)
 {
 	switch (f) {
-	case F_KEEPALIVE:
-		t->keepalive = (int)v;
-		break;
-	case F_IDLE:
-		t->idle = (int)v;
-		break;
-	case F_INTERVAL:
-		t->interval = (int)v;
-		break;
-	case F_COUNT:
-		t->count = (int)v;
-		break;
-	default:
-		t->user_timeout = v;
-		break;
+	case F_KEEPALIVE: t->keepalive = (int)v; break;
+	case F_IDLE: t->idle = (int)v; break;
+	case F_INTERVAL: t->interval = (int)v; break;
+	case F_COUNT: t->count = (int)v; break;
+	default: t->user_timeout = v; break;
 	}
 }
 
@@ -180,8 +166,8 @@ static struct intent *intent_of(int fd, int create)
 	if ((!block && !create) || fstat(fd, &st) != 0)
 		return NULL;
 	if (!block) {
-		void *m =
-		    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			       0);
 		if (m == MAP_FAILED)
 			return NULL;
 		fresh = m;
@@ -348,14 +334,16 @@ static void init(void)
 	if (getauxval(AT_SECURE) == 0) {
 		debug = debug_wanted(getenv("LIVENESS_DEBUG"));
 		report_misspelt();
-		r = lvt_settings_parse(&conf, getenv("LIVENESS_BUDGET"), getenv("LIVENESS_KEEPALIVE"),
+		r = lvt_settings_parse(&conf, getenv("LIVENESS_BUDGET"),
+				       getenv("LIVENESS_KEEPALIVE"),
 				       getenv("LIVENESS_USER_TIMEOUT"), why, sizeof(why));
 		if (r < 0) {
 			/* A mistyped variable would leave the operator unprotected unawares. */
 			say("%s; the shim does nothing\n", why);
 		} else if (r == 0) {
 			/* Preloaded with nothing to do: as likely a mistake as a typo. */
-			say("no LIVENESS_BUDGET, LIVENESS_KEEPALIVE or LIVENESS_USER_TIMEOUT is set; "
+			say("no LIVENESS_BUDGET, LIVENESS_KEEPALIVE or LIVENESS_USER_TIMEOUT is "
+			    "set; "
 			    "the shim does nothing\n");
 		} else {
 			active = 1;
@@ -403,12 +391,12 @@ static void report_change(int fd, enum field f, const struct liveness_tcp *asked
 	say("the program set %s to %u on socket %d; enforced %s (%s; further changes are not "
 	    "reported)\n",
 	    options[f].text, field_get(asked, f), fd, desc,
-	    how == LVT_FELL_BACK    ? "its settings together would end a dead connection later "
-				      "than the plan"
+	    how == LVT_FELL_BACK   ? "its settings together would end a dead connection later "
+				     "than the plan"
 	    : how == LVT_TIGHTENED ? "its stricter keepalive stays, with a user timeout short "
-				      "enough that together they end a dead connection no later "
-				      "than the plan"
-				    : "looser settings are raised to the plan");
+				     "enough that together they end a dead connection no later "
+				     "than the plan"
+				   : "looser settings are raised to the plan");
 }
 
 /*
@@ -439,9 +427,9 @@ static void enforce(int fd, const char *where, enum field set, int remember)
 			__atomic_store_n(&e->v[set], field_get(&cur, set) + 1, __ATOMIC_RELAXED);
 		overlay(e, &asked);
 	}
-	how = lvt_settings_apply(&conf, &asked,
-				 e != NULL && __atomic_load_n(&e->v[F_USER_TIMEOUT], __ATOMIC_RELAXED),
-				 &want);
+	how = lvt_settings_apply(
+		&conf, &asked,
+		e != NULL && __atomic_load_n(&e->v[F_USER_TIMEOUT], __ATOMIC_RELAXED), &want);
 	if (memcmp(&cur, &want, sizeof(cur)) != 0 && (r = liveness__tcp_set(fd, &want, 0)) < 0) {
 		report_failure(where, r);
 		goto out;

@@ -13,11 +13,11 @@
 #include <stddef.h>
 
 enum lvt_reach {
-	LVT_REACHED,       /* a dynamically linked program run as the caller */
-	LVT_NOT_FOUND,     /* no such program (exec will say why) */
-	LVT_STATIC,        /* statically linked: no dynamic linker to preload */
-	LVT_SETID,         /* set-user-ID or set-group-ID to another identity */
-	LVT_CAPABILITIES   /* file capabilities beyond the caller's */
+	LVT_REACHED,	 /* a dynamically linked program run as the caller */
+	LVT_NOT_FOUND,	 /* no such program (exec will say why) */
+	LVT_STATIC,	 /* statically linked: no dynamic linker to preload */
+	LVT_SETID,	 /* set-user-ID or set-group-ID to another identity */
+	LVT_CAPABILITIES /* file capabilities beyond the caller's */
 };
 
 /*

@@ -48,7 +48,8 @@ int lvt_budget(const char *text, liveness_time *budget, struct liveness_tcp *pla
 		snprintf(why, len,
 			 "budget %s is too short: keepalive counts whole seconds and kernel "
 			 "timers fire late, so the shortest budget that can be met is %s",
-			 lvt_fmt_sec(d, a, sizeof(a)), lvt_fmt_sec(shortest_budget(), b, sizeof(b)));
+			 lvt_fmt_sec(d, a, sizeof(a)),
+			 lvt_fmt_sec(shortest_budget(), b, sizeof(b)));
 	else if (r < 0)
 		snprintf(why, len, "budget %s: %s", lvt_fmt_sec(d, a, sizeof(a)),
 			 liveness_strerror(r));
@@ -136,7 +137,8 @@ int lvt_settings_parse(struct lvt_settings *s, const char *budget, const char *k
 		t.has_keepalive = 1;
 	}
 	if (user_timeout && *user_timeout) {
-		if ((r = lvt_parse_user_timeout(user_timeout, &t.user_timeout, sub, sizeof(sub))) < 0) {
+		if ((r = lvt_parse_user_timeout(user_timeout, &t.user_timeout, sub, sizeof(sub))) <
+		    0) {
 			snprintf(why, len, "LIVENESS_USER_TIMEOUT: %s", sub);
 			return r;
 		}
@@ -225,8 +227,8 @@ enum lvt_outcome lvt_settings_apply(const struct lvt_settings *s, const struct l
 	 * Stricter keepalive fields that together land on a later tick keep
 	 * their values if a shorter user timeout brings the last tick back
 	 * within the plan: the largest such one. Only the plan's user timeout
-	 * is shortened, never one the program asked for itself. A tick is the first at or after the user timeout, so a
-	 * shorter one never ends later, idle or busy.
+	 * is shortened, never one the program asked for itself. A tick is the first at or after the
+	 * user timeout, so a shorter one never ends later, idle or busy.
 	 */
 	if (plan.user_timeout != 0 && want->user_timeout == plan.user_timeout &&
 	    !(own_user_timeout && asked->user_timeout == plan.user_timeout)) {

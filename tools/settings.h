@@ -13,12 +13,12 @@
 #include "liveness.h"
 
 struct lvt_settings {
-	int has_budget;        /* LIVENESS_BUDGET: plan holds liveness_tcp_plan()'s result */
+	int has_budget; /* LIVENESS_BUDGET: plan holds liveness_tcp_plan()'s result */
 	liveness_time budget;
 	struct liveness_tcp plan;
-	int has_keepalive;     /* LIVENESS_KEEPALIVE=idle:interval:count */
+	int has_keepalive; /* LIVENESS_KEEPALIVE=idle:interval:count */
 	int idle, interval, count;
-	int has_user_timeout;  /* LIVENESS_USER_TIMEOUT=ms */
+	int has_user_timeout; /* LIVENESS_USER_TIMEOUT=ms */
 	unsigned user_timeout;
 };
 
@@ -55,12 +55,12 @@ void lvt_settings_plan(const struct lvt_settings *s, const struct liveness_tcp *
 
 /* What lvt_settings_apply() did to the settings a program asked for. */
 enum lvt_outcome {
-	LVT_KEPT,     /* every field the configuration names was at least as strict */
-	LVT_RAISED,   /* a looser field was raised to the plan's value */
+	LVT_KEPT,      /* every field the configuration names was at least as strict */
+	LVT_RAISED,    /* a looser field was raised to the plan's value */
 	LVT_TIGHTENED, /* stricter fields kept, the plan's user timeout shortened so that
 			  together they end a dead connection no later than the plan */
-	LVT_FELL_BACK /* stricter fields would together end a dead connection later than
-			 the plan: the plan's keepalive timing replaced them */
+	LVT_FELL_BACK  /* stricter fields would together end a dead connection later than
+			  the plan: the plan's keepalive timing replaced them */
 };
 
 /*

@@ -26,14 +26,15 @@ int main(void)
 		perror("socket");
 		return 1;
 	}
-	if ((r = liveness_tcp_plan(&t, 30 * LIVENESS_SEC)) < 0 || (r = liveness_tcp_set(fd, &t)) < 0 ||
-	    (r = liveness_tcp_get(fd, &got)) < 0) {
+	if ((r = liveness_tcp_plan(&t, 30 * LIVENESS_SEC)) < 0 ||
+	    (r = liveness_tcp_set(fd, &t)) < 0 || (r = liveness_tcp_get(fd, &got)) < 0) {
 		printf("liveness: %s\n", liveness_strerror(r));
 		close(fd);
 		return 1;
 	}
 	close(fd);
-	if (got.keepalive != t.keepalive || liveness_tcp_bound(&got, LIVENESS_IDLE) > 30 * LIVENESS_SEC) {
+	if (got.keepalive != t.keepalive ||
+	    liveness_tcp_bound(&got, LIVENESS_IDLE) > 30 * LIVENESS_SEC) {
 		printf("settings read back differ from the plan\n");
 		return 1;
 	}

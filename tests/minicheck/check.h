@@ -53,7 +53,8 @@ void mc_failed(const char *file, int line, const char *expr, const char *fmt, ..
 	__attribute__((noreturn));
 
 #define ck_assert_msg(expr, ...)                                                                   \
-	((expr) ? (void)0 : mc_failed(__FILE__, __LINE__, "Assertion '" #expr "' failed", __VA_ARGS__))
+	((expr) ? (void)0                                                                          \
+		: mc_failed(__FILE__, __LINE__, "Assertion '" #expr "' failed", __VA_ARGS__))
 #define ck_assert(expr) ck_assert_msg(expr, NULL)
 #define ck_abort_msg(...) mc_failed(__FILE__, __LINE__, "Failed", __VA_ARGS__)
 
@@ -91,7 +92,7 @@ void mc_failed(const char *file, int line, const char *expr, const char *fmt, ..
 	do {                                                                                       \
 		const char *mc_x_ = (X);                                                           \
 		const char *mc_y_ = (Y);                                                           \
-		ck_assert_msg(mc_x_ && mc_y_ && strcmp(mc_x_, mc_y_) OP 0,                         \
+		ck_assert_msg(mc_x_ &&mc_y_ &&strcmp(mc_x_, mc_y_) OP 0,                           \
 			      "Assertion '%s' failed: %s == \"%s\", %s == \"%s\"",                 \
 			      #X " " #OP " " #Y, #X, mc_x_ ? mc_x_ : "(null)", #Y,                 \
 			      mc_y_ ? mc_y_ : "(null)");                                           \
@@ -99,7 +100,7 @@ void mc_failed(const char *file, int line, const char *expr, const char *fmt, ..
 #define ck_assert_str_eq(X, Y) mc_str_(X, ==, Y)
 #define ck_assert_str_ne(X, Y) mc_str_(X, !=, Y)
 #define ck_assert_mem_eq(X, Y, L)                                                                  \
-	ck_assert_msg(memcmp((X), (Y), (L)) == 0, "Assertion '%s' failed: %zu bytes differ",      \
+	ck_assert_msg(memcmp((X), (Y), (L)) == 0, "Assertion '%s' failed: %zu bytes differ",       \
 		      #X " == " #Y, (size_t)(L))
 
 #endif

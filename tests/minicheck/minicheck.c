@@ -160,13 +160,14 @@ static void run_one(SRunner *sr, const TCase *tc, const struct mc_test *t, doubl
 	}
 	sr->errors++;
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-		printf("%s:%d:E:%s:%s:0: Test timeout expired\n", t->file, t->line, tc->name, t->name);
+		printf("%s:%d:E:%s:%s:0: Test timeout expired\n", t->file, t->line, tc->name,
+		       t->name);
 	else if (WIFSIGNALED(status))
-		printf("%s:%d:E:%s:%s:0: (after this point) Received signal %d (%s)\n", t->file, t->line,
-		       tc->name, t->name, WTERMSIG(status), strsignal(WTERMSIG(status)));
+		printf("%s:%d:E:%s:%s:0: (after this point) Received signal %d (%s)\n", t->file,
+		       t->line, tc->name, t->name, WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
-		printf("%s:%d:E:%s:%s:0: (after this point) Early exit with return value %d\n", t->file,
-		       t->line, tc->name, t->name, WEXITSTATUS(status));
+		printf("%s:%d:E:%s:%s:0: (after this point) Early exit with return value %d\n",
+		       t->file, t->line, tc->name, t->name, WEXITSTATUS(status));
 }
 
 void srunner_run_all(SRunner *sr, enum print_output mode)
@@ -194,8 +195,8 @@ void srunner_run_all(SRunner *sr, enum print_output mode)
 		}
 	}
 	printf("%d%%: Checks: %d, Failures: %d, Errors: %d\n",
-	       sr->run ? (sr->run - sr->failed - sr->errors) * 100 / sr->run : 0, sr->run, sr->failed,
-	       sr->errors);
+	       sr->run ? (sr->run - sr->failed - sr->errors) * 100 / sr->run : 0, sr->run,
+	       sr->failed, sr->errors);
 	fflush(stdout);
 }
 
