@@ -18,16 +18,22 @@
  *    of the epoll_wait() batch skips, and is freed when the batch is done,
  *    because an event later in the batch may still point at it;
  *  - the spare-descriptor trick, so that EMFILE sheds one client instead of
- *    spinning on a listening socket that stays readable.
+ *    spinning on a listening socket that stays readable;
+ *  - with -w N, a multi-core server: N worker processes, each with its own
+ *    listening socket on the same port (SO_REUSEPORT: the kernel spreads
+ *    new connections over them by their addresses), its own epoll set and
+ *    its own group, sharing nothing; the parent only supervises them. A
+ *    process also holds at most RLIMIT_NOFILE connections, so workers are
+ *    how one port serves more.
  *
- * Run:   build/examples/epoll [-a addr] [-p port] [-i interval_ms]
- *                             [-t timeout_ms] [-r resolution_ms] [-b budget_ms] [-s]
+ * Run:   build/examples/epoll [-a addr] [-p port] [-i interval_ms] [-t timeout_ms]
+ *                             [-r resolution_ms] [-b budget_ms] [-w workers] [-s]
  * e.g.   build/examples/epoll -p 7300 -s     (then: build/examples/poll 127.0.0.1 7300)
  *
- * Output, one line each, flushed per loop iteration:
- *   listening addr=127.0.0.1 port=7300 ...
+ * Output, one line each, flushed per loop iteration (per line with -w):
+ *   listening addr=127.0.0.1 port=7300 ...         (one per worker with -w: worker= pid=)
  *   disconnect peer=127.0.0.2:40001 cause=heartbeat-timeout silent_ms=4012 at_ns=...
- *   stats conns=19000 accepted=19000 pings=... pongs=...   (every second with -s)
+ *   stats conns=19000 accepted=19000 pings=... pongs=...   (every second with -s; worker=)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,8 +45,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -262,7 +270,8 @@ static void step_group(struct server *s, liveness_time now)
 	}
 }
 
-static int listen_on(const char *addr, uint16_t port, const struct liveness_tcp *plan)
+static int listen_on(const char *addr, uint16_t port, const struct liveness_tcp *plan,
+		     int reuseport)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 	int one = 1, r, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -272,6 +281,9 @@ static int listen_on(const char *addr, uint16_t port, const struct liveness_tcp 
 	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1)
 		die("bad address", EINVAL);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Each worker binds its own socket to the port; the kernel balances between them. */
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		die("SO_REUSEPORT", errno);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
 		die("bind", errno);
 	/* Accepted sockets inherit these: one call covers every connection. */
@@ -282,49 +294,41 @@ static int listen_on(const char *addr, uint16_t port, const struct liveness_tcp 
 	return fd;
 }
 
-int main(int argc, char **argv)
+/* The options, shared by every worker. */
+struct options {
+	const char *addr;
+	unsigned long port, interval, timeout, res, budget, workers;
+	int stats;
+};
+
+/* One server: a listener, an epoll set and a group; worker is -1 without -w. */
+static void serve(const struct options *o, int worker)
 {
-	const char *addr = "127.0.0.1";
-	unsigned long port = 7300, interval = 1000, timeout = 4000, res = 100, budget = 2500;
-	int opt, r, stats = 0;
 	struct server s = {0};
 	struct liveness_tcp plan;
 	struct epoll_event ev = {.events = EPOLLIN};
-	struct rlimit rl;
+	struct rlimit rl = {0, 0};
 	liveness_time now, next_stats;
+	char tag[48] = "";
+	int r;
 
-	while ((opt = getopt(argc, argv, "a:p:i:t:r:b:sh")) != -1) {
-		switch (opt) {
-		case 'a': addr = optarg; break;
-		case 'p': port = strtoul(optarg, NULL, 10); break;
-		case 'i': interval = strtoul(optarg, NULL, 10); break;
-		case 't': timeout = strtoul(optarg, NULL, 10); break;
-		case 'r': res = strtoul(optarg, NULL, 10); break;
-		case 'b': budget = strtoul(optarg, NULL, 10); break;
-		case 's': stats = 1; break;
-		default:
-			args_usage("epoll [-a addr] [-p port] [-i interval_ms] [-t timeout_ms] "
-				   "[-r resolution_ms] [-b budget_ms] [-s]",
-				   opt == 'h');
-		}
-	}
-	signal(SIGPIPE, SIG_IGN);
 	/* Every connection is a descriptor: take all the process may have. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-
-	if ((r = liveness_tcp_plan(&plan, budget * LIVENESS_MSEC)) != 0)
+	if (worker >= 0)
+		snprintf(tag, sizeof(tag), " worker=%d pid=%ld", worker, (long)getpid());
+	if ((r = liveness_tcp_plan(&plan, o->budget * LIVENESS_MSEC)) != 0)
 		die("liveness_tcp_plan", r);
-	if ((r = liveness_policy_init(&s.policy, interval * LIVENESS_MSEC,
-				      timeout * LIVENESS_MSEC)) != 0)
+	if ((r = liveness_policy_init(&s.policy, o->interval * LIVENESS_MSEC,
+				      o->timeout * LIVENESS_MSEC)) != 0)
 		die("liveness_policy_init", r);
 	now = liveness_now();
-	if ((r = liveness_group_new(&s.group, res * LIVENESS_MSEC, now)) != 0)
+	if ((r = liveness_group_new(&s.group, o->res * LIVENESS_MSEC, now)) != 0)
 		die("liveness_group_new", r);
 
-	s.listener = listen_on(addr, (uint16_t)port, &plan);
+	s.listener = listen_on(o->addr, (uint16_t)o->port, &plan, worker >= 0);
 	s.spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	s.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s.ep < 0)
@@ -334,15 +338,15 @@ int main(int argc, char **argv)
 		die("epoll_ctl", errno);
 	printf("listening addr=%s port=%lu interval_ms=%lu timeout_ms=%lu resolution_ms=%lu "
 	       "keepalive=%d/%d/%d user_timeout_ms=%u idle_bound_ms=%llu busy_bound_ms=%llu "
-	       "max_fds=%llu\n",
-	       addr, port, interval, timeout, res, plan.idle, plan.interval, plan.count,
-	       plan.user_timeout,
+	       "max_fds=%llu%s\n",
+	       o->addr, o->port, o->interval, o->timeout, o->res, plan.idle, plan.interval,
+	       plan.count, plan.user_timeout,
 	       (unsigned long long)(liveness_tcp_bound(&plan, LIVENESS_IDLE) / LIVENESS_MSEC),
 	       (unsigned long long)(liveness_tcp_bound(&plan, LIVENESS_BUSY) / LIVENESS_MSEC),
-	       (unsigned long long)rl.rlim_cur);
+	       (unsigned long long)rl.rlim_cur, tag);
 	fflush(stdout);
 
-	next_stats = stats ? now + LIVENESS_SEC : LIVENESS_NEVER;
+	next_stats = o->stats ? now + LIVENESS_SEC : LIVENESS_NEVER;
 	for (;;) {
 		struct epoll_event evs[256];
 		liveness_time deadline = liveness_group_deadline(s.group);
@@ -363,10 +367,110 @@ int main(int argc, char **argv)
 		step_group(&s, now);
 		reap(&s);
 		if (now >= next_stats) {
-			printf("stats conns=%lu accepted=%lu pings=%lu pongs=%lu\n", s.conns,
-			       s.accepted, s.pings, s.pongs);
+			printf("stats conns=%lu accepted=%lu pings=%lu pongs=%lu%s\n", s.conns,
+			       s.accepted, s.pings, s.pongs, tag);
 			next_stats = now + LIVENESS_SEC;
 		}
 		fflush(stdout);
 	}
+}
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/*
+ * Start the workers and watch them: SIGTERM or SIGINT stops them all and
+ * exits 0; a worker that ends on its own takes the others down and exits 1,
+ * since its share of the port would otherwise go unserved in silence.
+ * Each worker dies with the parent (PR_SET_PDEATHSIG), so none outlives it.
+ */
+static int supervise(const struct options *o)
+{
+	struct sigaction sa = {.sa_handler = on_stop};
+	pid_t parent = getpid(), pids[256];
+	unsigned long n = o->workers, left;
+	int failed = 0, st;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	fflush(stdout);
+	for (unsigned long k = 0; k < n; k++) {
+		pids[k] = fork();
+		if (pids[k] < 0)
+			die("fork", errno);
+		if (pids[k] == 0) {
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+				_exit(1);
+			/* Workers share stdout: whole lines, so theirs never interleave. */
+			setvbuf(stdout, NULL, _IOLBF, 0);
+			serve(o, (int)k);
+		}
+	}
+	for (left = n; left > 0;) {
+		pid_t pid = wait(&st);
+
+		if (pid < 0) {
+			if (errno != EINTR)
+				die("wait", errno);
+			if (stopping)
+				for (unsigned long k = 0; k < n; k++)
+					if (pids[k] > 0)
+						kill(pids[k], SIGTERM);
+			continue;
+		}
+		for (unsigned long k = 0; k < n; k++) {
+			if (pids[k] != pid)
+				continue;
+			pids[k] = 0;
+			left--;
+			if (!stopping && !failed) {
+				fprintf(stderr,
+					"epoll: worker %lu (pid %ld) ended: %s %d; stopping\n", k,
+					(long)pid, WIFSIGNALED(st) ? "signal" : "status",
+					WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+				failed = 1;
+				for (unsigned long j = 0; j < n; j++)
+					if (pids[j] > 0)
+						kill(pids[j], SIGTERM);
+			}
+		}
+	}
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {"127.0.0.1", 7300, 1000, 4000, 100, 2500, 1, 0};
+	int opt;
+
+	while ((opt = getopt(argc, argv, "a:p:i:t:r:b:w:sh")) != -1) {
+		switch (opt) {
+		case 'a': o.addr = optarg; break;
+		case 'p': o.port = strtoul(optarg, NULL, 10); break;
+		case 'i': o.interval = strtoul(optarg, NULL, 10); break;
+		case 't': o.timeout = strtoul(optarg, NULL, 10); break;
+		case 'r': o.res = strtoul(optarg, NULL, 10); break;
+		case 'b': o.budget = strtoul(optarg, NULL, 10); break;
+		case 'w': o.workers = strtoul(optarg, NULL, 10); break;
+		case 's': o.stats = 1; break;
+		default:
+			args_usage("epoll [-a addr] [-p port] [-i interval_ms] [-t timeout_ms] "
+				   "[-r resolution_ms] [-b budget_ms] [-w workers] [-s]",
+				   opt == 'h');
+		}
+	}
+	if (o.workers < 1 || o.workers > 256)
+		die("-w: workers must be 1 to 256", EINVAL);
+	signal(SIGPIPE, SIG_IGN);
+	if (o.workers == 1)
+		serve(&o, -1);
+	return supervise(&o);
 }

@@ -854,6 +854,117 @@ START_TEST(uv_and_event_servers_convict_frozen_client)
 }
 END_TEST
 
+/* ---- the epoll server's workers (-w) -------------------------------------- */
+
+#define WORKERS_PORT "7320"
+#define WORKERS 3
+#define WORKERS_CONNS 300
+
+/* Read c's output to its end (every process holding the pipe gone); returns c's status. */
+static int drain_to_exit(struct child *c, liveness_time limit)
+{
+	liveness_time deadline = liveness_now() + limit;
+	char buf[4096];
+	int st;
+
+	for (;;) {
+		struct pollfd p = {.fd = c->out, .events = POLLIN};
+		liveness_time now = liveness_now();
+		ssize_t got;
+
+		ck_assert_msg(now < deadline, "%s: output still open after %.1f s", c->name,
+			      limit / 1e9);
+		if (poll(&p, 1, liveness_poll_timeout(deadline, now)) <= 0)
+			continue;
+		got = read(c->out, buf, sizeof(buf));
+		if (got <= 0)
+			break;
+	}
+	ck_assert_int_eq(waitpid(c->pid, &st, 0), c->pid);
+	c->pid = 0;
+	return st;
+}
+
+/*
+ * Workers sharing one port with SO_REUSEPORT: each listens on its own
+ * socket, the kernel spreads the connections over all of them, every
+ * connection is served (each worker's count adds up to the total), and a
+ * worker's death is the server's: the parent stops the others and exits 1.
+ * SIGTERM to the parent stops every worker and exits 0, leaving none.
+ */
+START_TEST(epoll_workers_share_a_port)
+{
+	static struct child server, load, server2;
+	char port[] = WORKERS_PORT, w[] = "3", n[16], line[512];
+	char *srv_argv[] = {"epoll", "-p", port, "-w", w, "-s", NULL};
+	char *load_argv[] = {"load", "-n", n, "127.0.0.1", port, NULL};
+	unsigned long conns[WORKERS] = {0};
+	pid_t pids[WORKERS] = {0};
+	liveness_time deadline;
+	int st, busy;
+
+	if (!tu_netns("epoll workers"))
+		return;
+	spawn_example(&server, srv_argv);
+	for (int i = 0; i < WORKERS; i++) {
+		unsigned long long k;
+
+		expect_line(&server, "listening", NULL, 5 * S, line, sizeof(line));
+		k = field(line, "worker");
+		ck_assert_uint_lt(k, WORKERS);
+		ck_assert_int_eq(pids[k], 0);
+		pids[k] = (pid_t)field(line, "pid");
+		ck_assert_int_ne(pids[k], server.pid);
+	}
+	snprintf(n, sizeof(n), "%d", WORKERS_CONNS);
+	spawn_example(&load, load_argv);
+	/* Each worker's stats line says how many connections it holds. */
+	deadline = liveness_now() + 30 * S;
+	for (;;) {
+		unsigned long sum = 0;
+		struct child *both[] = {&server, &load};
+		int i = next_line(both, 2, deadline, line, sizeof(line));
+
+		ck_assert_msg(i >= 0, "not every connection served within 30 s: %lu, %lu, %lu",
+			      conns[0], conns[1], conns[2]);
+		if (i != 0 || strncmp(line, "stats ", 6) != 0)
+			continue;
+		conns[field(line, "worker")] = field(line, "conns");
+		for (int k = 0; k < WORKERS; k++)
+			sum += conns[k];
+		if (sum == WORKERS_CONNS)
+			break;
+		ck_assert_uint_lt(sum, WORKERS_CONNS + 1);
+	}
+	/* By the addresses' hash: any one worker left empty has odds of 3 x (2/3)^300. */
+	busy = 0;
+	for (int k = 0; k < WORKERS; k++)
+		busy += conns[k] > 0;
+	ck_assert_int_eq(busy, WORKERS);
+	printf("workers %d connections over %d workers: %lu, %lu, %lu\n", WORKERS_CONNS, WORKERS,
+	       conns[0], conns[1], conns[2]);
+
+	/* One worker killed: the server stops the others and fails. */
+	ck_assert_int_eq(kill(pids[1], SIGKILL), 0);
+	st = drain_to_exit(&server, 10 * S);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d", st);
+	for (int k = 0; k < WORKERS; k++)
+		ck_assert_msg(kill(pids[k], 0) != 0 && errno == ESRCH, "worker %d outlived it", k);
+
+	/* SIGTERM: every worker stops, status 0. */
+	spawn_example(&server2, srv_argv);
+	for (int i = 0; i < WORKERS; i++) {
+		expect_line(&server2, "listening", NULL, 5 * S, line, sizeof(line));
+		pids[field(line, "worker")] = (pid_t)field(line, "pid");
+	}
+	ck_assert_int_eq(kill(server2.pid, SIGTERM), 0);
+	st = drain_to_exit(&server2, 10 * S);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+	for (int k = 0; k < WORKERS; k++)
+		ck_assert_msg(kill(pids[k], 0) != 0 && errno == ESRCH, "worker %d outlived it", k);
+}
+END_TEST
+
 /* A test case of the suite, with its timeout in seconds, whose children die with each test. */
 static TCase *example_case(Suite *s, const char *name, double timeout)
 {
@@ -873,6 +984,7 @@ Suite *examples_suite(void)
 	tcase_add_test(example_case(s, "redis", 30), redis_hung_and_killed_server);
 	tcase_add_test(example_case(s, "load", 90), epoll_server_under_load);
 	tcase_add_test(example_case(s, "clients", 40), select_and_poll_clients_reconnect);
+	tcase_add_test(example_case(s, "workers", 60), epoll_workers_share_a_port);
 	glue = example_case(s, "uv-event", 30);
 	tcase_add_test(glue, uv_and_event_clients_see_epoll_heartbeats);
 	tcase_add_test(glue, uv_and_event_servers_convict_frozen_client);
