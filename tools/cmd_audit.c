@@ -515,7 +515,7 @@ static void report(struct lvt_json *j)
 					 c->t.count);
 			else
 				snprintf(ka, sizeof(ka), "off");
-			snprintf(ut, sizeof(ut), "%d", c->t.user_timeout);
+			snprintf(ut, sizeof(ut), "%u", c->t.user_timeout);
 			lvt_fmt_sec(c->idle, idle, sizeof(idle));
 			lvt_fmt_sec(c->busy, busy, sizeof(busy));
 		}
