@@ -396,9 +396,10 @@ static int capable(int cap)
  * would need here: Linux 5.9 or later, whose bpf_setsockopt() takes the
  * keepalive options and TCP_USER_TIMEOUT (net/core/filter.c), a cgroup2
  * file system, kernel BTF, a BPF file system to pin attachments in, and
- * CAP_BPF (39), CAP_NET_ADMIN (12) and CAP_PERFMON (38). This build has no
- * BPF part, which the item says first; the rest tells what the machine
- * offers. A note, never a change: the shim and the library need none of it.
+ * CAP_BPF (39), CAP_NET_ADMIN (12) and CAP_PERFMON (38). Whether this
+ * build has the BPF part (liveness run --bpf) comes first; the rest tells
+ * what the machine offers. A note, never a change: the shim and the
+ * library need none of it.
  */
 static void check_bpf(const struct target *g)
 {
@@ -407,12 +408,17 @@ static void check_bpf(const struct target *g)
 	int btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	int cap_bpf = capable(39), cap_net_admin = capable(12), cap_perfmon = capable(38);
 	char missing[256] = "";
+#ifdef LIVENESS_HAVE_BPF
+	const int built = 1;
+#else
+	const int built = 0;
+#endif
 
 	(void)g;
 	if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
 		major = minor = 0;
 	kernel_ok = major > 5 || (major == 5 && minor >= 9);
-	lvt_json_bool(&J, "built", 0);
+	lvt_json_bool(&J, "built", built);
 	lvt_json_bool(&J, "kernel", kernel_ok);
 	lvt_json_bool(&J, "cgroup2", cgroup2);
 	lvt_json_bool(&J, "btf", btf);
@@ -431,7 +437,11 @@ static void check_bpf(const struct target *g)
 	MISSING(cap_net_admin, "CAP_NET_ADMIN");
 	MISSING(cap_perfmon, "CAP_PERFMON");
 #undef MISSING
-	item("note", "BPF enforcement for a cgroup: not built into this version of liveness");
+	if (built)
+		item("note", "BPF enforcement for a cgroup: built in: liveness run --bpf");
+	else
+		item("note",
+		     "BPF enforcement for a cgroup: not built into this version of liveness");
 	if (missing[0])
 		more("this machine lacks: %s", missing);
 	else
@@ -440,7 +450,9 @@ static void check_bpf(const struct target *g)
 		     major, minor);
 	more("a BPF file system to pin attachments in: %s",
 	     bpffs ? "mounted" : "not mounted (mount -t bpf bpf /sys/fs/bpf)");
-	more("until then: liveness run for a program you start, liveness audit for what runs");
+	if (!built)
+		more("until then: liveness run for a program you start, liveness audit for what "
+		     "runs");
 }
 
 /* Bytes of each slab cache (active objects x object size), keyed by line. */

@@ -2,6 +2,8 @@
  * liveness run: exec a program with the shim preloaded and its settings in
  * the environment. The settings are checked here with the shim's own
  * parser, so a mistake is a usage error now and not a silent no-op later.
+ * With --bpf the kernel applies them instead (tools/bpf_run.c), in builds
+ * that have the BPF part.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bpf_run.h"
 #include "cli.h"
 #include "reach.h"
 #include "settings.h"
@@ -17,6 +20,7 @@ static const char run_usage[] =
 	"usage: liveness run --budget BUDGET [--debug] [--force] [--] PROGRAM [ARG ...]\n"
 	"       liveness run [--keepalive IDLE:INTERVAL:COUNT] [--user-timeout MS] [--debug]\n"
 	"                    [--force] [--] PROGRAM [ARG ...]\n"
+	"       liveness run --bpf --budget BUDGET [--debug] [--] PROGRAM [ARG ...]\n"
 	"\n"
 	"Run PROGRAM with libliveness-preload.so, which holds every TCP socket it creates,\n"
 	"connects or accepts to the settings of 'liveness plan BUDGET', or to the explicit\n"
@@ -29,7 +33,12 @@ static const char run_usage[] =
 	"\n"
 	"The shim cannot reach a statically linked program, nor one that runs set-user-ID,\n"
 	"set-group-ID or with file capabilities beyond yours: run refuses those (exit 126)\n"
-	"unless --force runs them anyway, unprotected, with a warning.\n";
+	"unless --force runs them anyway, unprotected, with a warning.\n"
+	"\n"
+	"--bpf reaches every program: PROGRAM runs in a new child of your cgroup, where a\n"
+	"BPF program gives each TCP connection it makes or accepts the plan of BUDGET\n"
+	"(SO_LINGER excepted), and which is removed when PROGRAM exits. It needs Linux 5.9,\n"
+	"CAP_BPF and CAP_NET_ADMIN, and a build of liveness with the BPF part.\n";
 
 /* Refuse, or with --force warn about, a program the shim cannot reach. */
 static void look_before_leap(const char *prog, int force)
@@ -60,7 +69,7 @@ int lvt_run_main(int argc, char **argv)
 	struct lvt_settings s;
 	char why[300], shim[4096], *preload;
 	const char *old;
-	int i, debug = 0, force = 0;
+	int i, debug = 0, force = 0, bpf = 0;
 	size_t n;
 
 	for (i = 1; i < argc; i++) {
@@ -76,6 +85,8 @@ int lvt_run_main(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--debug") == 0)
 			debug = 1;
+		else if (strcmp(argv[i], "--bpf") == 0)
+			bpf = 1;
 		else if (strcmp(argv[i], "--force") == 0)
 			force = 1;
 		else if ((v = lvt_option(argc, argv, &i, "--budget")))
@@ -86,6 +97,18 @@ int lvt_run_main(int argc, char **argv)
 			user_timeout = v;
 		else
 			lvt_usage_error("run: unknown option '%s' (liveness run --help)", argv[i]);
+	}
+	if (bpf) {
+#ifdef LIVENESS_HAVE_BPF
+		if (keepalive || user_timeout || force)
+			lvt_usage_error("run: --bpf takes --budget alone: the kernel applies its "
+					"plan to every program, so there is nothing to force");
+		if (!budget)
+			lvt_usage_error("run: --bpf needs --budget");
+#else
+		lvt_usage_error("run: --bpf: this build of liveness has no BPF part (it needs "
+				"libbpf, clang and bpftool when it is built)");
+#endif
 	}
 	if (budget && (keepalive || user_timeout))
 		lvt_usage_error("run: --budget plans keepalive and user timeout itself; "
@@ -110,6 +133,10 @@ int lvt_run_main(int argc, char **argv)
 	if (user_timeout &&
 	    lvt_parse_user_timeout(user_timeout, &s.user_timeout, why, sizeof(why)) < 0)
 		lvt_usage_error("run: --user-timeout: %s", why);
+#ifdef LIVENESS_HAVE_BPF
+	if (bpf)
+		return lvt_run_bpf(&s.plan, argv + i, debug);
+#endif
 	if (lvt_shim_path(shim, sizeof(shim)) < 0)
 		lvt_usage_error("run: %s not found: build it (make) or install it, or set "
 				"LIVENESS_PRELOAD",

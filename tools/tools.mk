@@ -5,7 +5,8 @@
 #   uninstall-tools  removes exactly those
 #   check-tools      lints man/liveness.1 alone (the Makefile's lint-man, which
 #                    `make check` runs, lints it too, with every other page)
-#   TOOLS_TEST_PROGS the programs the shim suite runs under the shim
+#   TOOLS_TEST_PROGS the programs the shim and bpf suites run
+#   TOOLS_BPF        1 when the command has the BPF part (liveness run --bpf)
 # and makes the test runner build the tools and those programs first (the
 # cli and shim suites run them), and rebuild when the tools' parsers, which
 # check_duration.c and check_settings.c test, change.
@@ -17,6 +18,58 @@ TOOLS_HDRS := $(wildcard tools/*.h)
 TOOLS_PARSERS := tools/duration.c tools/settings.c
 TOOLS_CMD_SRCS := tools/liveness.c tools/cmd_plan.c tools/cmd_doctor.c tools/cmd_run.c tools/cmd_audit.c tools/reach.c tools/json.c tools/exports.c \
 	$(TOOLS_PARSERS)
+
+# The BPF part of the command (liveness run --bpf) is built when clang,
+# bpftool and libbpf are present, the compiler links against libbpf (not
+# so with musl-gcc or gcc -m32) and this machine's kernel has BTF, from
+# which vmlinux.h is generated; BPF=0 leaves it out, BPF=1 insists on it.
+# Only the command links libbpf: the library and the shim stay libc-only.
+BPF_CLANG ?= clang
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),$(wildcard /usr/sbin/bpftool))
+BTF_VMLINUX ?= /sys/kernel/btf/vmlinux
+ifeq ($(BPF),0)
+TOOLS_BPF :=
+else
+TOOLS_BPF := $(shell command -v $(BPF_CLANG) >/dev/null 2>&1 && [ -n "$(BPFTOOL)" ] && \
+	[ -r $(BTF_VMLINUX) ] && pkg-config --exists libbpf 2>/dev/null && \
+	t=$$(mktemp) && printf '\043include <bpf/libbpf.h>\nint main(void) { return !libbpf_major_version(); }\n' | \
+	$(CC) $(CFLAGS) $$(pkg-config --cflags libbpf) -x c - -o $$t $$(pkg-config --libs libbpf) \
+	>/dev/null 2>&1; r=$$?; rm -f $$t; [ $$r = 0 ] && echo 1)
+ifeq ($(BPF):$(TOOLS_BPF),1:)
+$(error BPF=1, but clang, bpftool, libbpf (pkg-config libbpf) or $(BTF_VMLINUX) is missing, or $(CC) cannot link libbpf)
+endif
+endif
+
+ifeq ($(TOOLS_BPF),1)
+BPF_DIR := $(B)/tools/bpf
+TOOLS_CMD_SRCS += tools/bpf_run.c
+TOOLS_BPF_CFLAGS := -DLIVENESS_HAVE_BPF -I$(BPF_DIR) -Itools/bpf $(shell pkg-config --cflags libbpf)
+TOOLS_BPF_LIBS := $(shell pkg-config --libs libbpf)
+TOOLS_BPF_DEPS := $(BPF_DIR)/liveness.skel.h tools/bpf/liveness_bpf.h
+# The runner knows which tests apply (check_cli's doctor test, check_bpf).
+CHECK_CFLAGS += -DLIVENESS_HAVE_BPF
+
+# The kernel's types, from the BTF of the kernel the build runs on.
+$(BPF_DIR)/vmlinux.h:
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file $(BTF_VMLINUX) format c > $@.tmp && mv $@.tmp $@
+
+# -g: the map definitions are described in BTF, which libbpf needs.
+$(BPF_DIR)/liveness.bpf.o: tools/bpf/liveness.bpf.c tools/bpf/liveness_bpf.h $(BPF_DIR)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(BPF_CLANG) -target bpf -g -O2 -Wall -Wextra -Werror -I$(BPF_DIR) -Itools/bpf \
+		-c -o $@ $<
+
+# The skeleton embeds the object, so the command carries its own program.
+$(BPF_DIR)/liveness.skel.h: $(BPF_DIR)/liveness.bpf.o
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name liveness_bpf > $@.tmp && mv $@.tmp $@
+else
+TOOLS_BPF_CFLAGS :=
+TOOLS_BPF_LIBS :=
+TOOLS_BPF_DEPS :=
+endif
 
 .PHONY: tools install-tools uninstall-tools check-tools
 
@@ -32,9 +85,10 @@ $(B)/tools/paths.h: FORCE-tools-paths
 .PHONY: FORCE-tools-paths
 FORCE-tools-paths:
 
-$(TOOLS_CMD): $(TOOLS_CMD_SRCS) $(TOOLS_HDRS) $(B)/tools/paths.h $(STATIC)
+$(TOOLS_CMD): $(TOOLS_CMD_SRCS) $(TOOLS_HDRS) $(B)/tools/paths.h $(STATIC) $(TOOLS_BPF_DEPS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itools -I$(B)/tools -o $@ $(TOOLS_CMD_SRCS) $(STATIC) $(LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itools -I$(B)/tools $(TOOLS_BPF_CFLAGS) -o $@ $(TOOLS_CMD_SRCS) \
+		$(STATIC) $(TOOLS_BPF_LIBS) $(LDFLAGS)
 
 # The shim is loaded into programs nobody built with a sanitizer, and libasan
 # must come first in a program's link order, so it is never sanitized, even
@@ -68,8 +122,19 @@ $(TOOLS_SHIM): $(SHIM_OBJS) $(SHIM_LIB) tools/preload.map
 #     (libshim-storm.so, which runs before the preloaded shim's constructor)
 #     and in main()
 #   shim-setter: a program that applies its own plan with liveness_tcp_set()
+#   bpf-server, bpf-client: statically linked (no shim could reach them),
+#     setting no socket option of their own, run by the bpf suite under
+#     liveness run --bpf
 TOOLS_TEST_PROGS := $(B)/tests/shim-storm $(B)/tests/libshim-storm.so $(B)/tests/shim-setter
 TEST_PROG_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) -pthread
+ifeq ($(TOOLS_BPF),1)
+TOOLS_TEST_PROGS += $(B)/tests/bpf-server $(B)/tests/bpf-client
+
+$(B)/tests/bpf-%: tests/bpf_%.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -static -o $@ $< $(LDFLAGS)
+endif
 
 $(B)/tests/libshim-storm.so: tests/shim_storm.c tests/shim_storm.h
 	$(call msg,CC,$@)

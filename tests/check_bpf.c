@@ -1,0 +1,811 @@
+/*
+ * liveness run --bpf: the kernel gives every TCP connection of a program
+ * the plan, whether the program wants it or not. The programs here are
+ * statically linked (tests/bpf_server.c, tests/bpf_client.c: no shim could
+ * reach them) and set no option themselves, so whatever their sockets
+ * hold, the sock_ops program set. Each claim is read from outside: the
+ * settings with liveness audit, the detection of a vanished peer by the
+ * program's own read(), the transient cgroup in the cgroup2 tree, the
+ * BPF link through the bpf(2) system call. The suite needs root and a
+ * build with the BPF part; CI, which has both, fails instead of skipping.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "liveness.h"
+#include "util.h"
+
+#define RUN_TIMEOUT (20 * LIVENESS_SEC)
+
+/* The command, whose path every test needs. */
+static const char *liveness(void)
+{
+	static char path[4096];
+
+	sp_path(path, sizeof(path), "liveness");
+	return path;
+}
+
+/* One line on stderr, starting as every error of run does, and nothing on stdout. */
+static void assert_one_line(const struct sp_result *r, const char *what)
+{
+	ck_assert_msg(strncmp(r->err, "liveness: run: ", 15) == 0 &&
+			      strchr(r->err, '\n') == r->err + strlen(r->err) - 1,
+		      "%s: not one line: '%s'", what, r->err);
+	ck_assert_msg(r->out[0] == '\0', "%s: printed '%s'", what, r->out);
+}
+
+#ifdef LIVENESS_HAVE_BPF
+
+#define SERVER_PORT 7411
+
+/* Root and a private network namespace, or SKIP (a failure in CI). */
+static int ready(const char *what)
+{
+	const char *req = getenv("LIVENESS_REQUIRE_NETNS");
+	char name[128];
+
+	snprintf(name, sizeof(name), "bpf %s", what);
+	if (geteuid() == 0)
+		return tu_netns(name);
+	if (req && strcmp(req, "1") == 0)
+		ck_abort_msg("%s: required here (LIVENESS_REQUIRE_NETNS=1) but needs root", name);
+	printf("SKIP %s: needs root (CAP_BPF, CAP_NET_ADMIN, a cgroup to make)\n", name);
+	fflush(stdout);
+	return 0;
+}
+
+/* ---- the cgroup2 tree, found as the command finds it ---- */
+
+static char cg_mount[4096]; /* the cgroup2 mount point */
+static char cg_own[4096];   /* this process's cgroup, "/" or "/a/b" */
+
+static void find_cgroup(void)
+{
+	char line[4096], root[4096], type[64];
+	FILE *f = fopen("/proc/self/cgroup", "r");
+
+	ck_assert_ptr_nonnull(f);
+	cg_own[0] = '\0';
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::", 3) == 0 && sscanf(line + 3, "%4095s", cg_own) == 1)
+			break;
+	fclose(f);
+	ck_assert_msg(cg_own[0] == '/', "no cgroup2 entry in /proc/self/cgroup");
+	f = fopen("/proc/self/mountinfo", "r");
+	ck_assert_ptr_nonnull(f);
+	cg_mount[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+
+		/* The test's own cgroup is under the root of the plain mounts a test machine has.
+		 */
+		if (sep && sscanf(sep + 3, "%63s", type) == 1 && strcmp(type, "cgroup2") == 0 &&
+		    sscanf(line, "%*s %*s %*s %4095s %4095s", root, cg_mount) == 2 &&
+		    strcmp(root, "/") == 0)
+			break;
+		cg_mount[0] = '\0';
+	}
+	fclose(f);
+	ck_assert_msg(cg_mount[0], "no cgroup2 mount");
+}
+
+/* The directory of this process's cgroup. */
+static void own_dir(char *buf, size_t len)
+{
+	find_cgroup();
+	snprintf(buf, len, "%s%s", cg_mount, strcmp(cg_own, "/") == 0 ? "" : cg_own);
+}
+
+/* Transient cgroups of the command in this process's cgroup. */
+static int transient_cgroups(void)
+{
+	char dir[8300];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	own_dir(dir, sizeof(dir));
+	d = opendir(dir);
+	ck_assert_msg(d != NULL, "%s: %s", dir, strerror(errno));
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, "liveness-run.", 13) == 0;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Process pid is in the transient cgroup of the command whose pid is
+ * loader, a child of this process's cgroup: its directory in dir, its id
+ * (the directory's inode number, as the kernel numbers cgroups) returned.
+ */
+static unsigned long long in_transient(pid_t pid, pid_t loader, char *dir, size_t len)
+{
+	char path[64], line[4096], want[4200], cg[4096] = "";
+	struct stat st;
+	FILE *f;
+
+	find_cgroup();
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::", 3) == 0 && sscanf(line + 3, "%4095s", cg) == 1)
+			break;
+	fclose(f);
+	snprintf(want, sizeof(want), "%s/liveness-run.%d", strcmp(cg_own, "/") == 0 ? "" : cg_own,
+		 (int)loader);
+	ck_assert_str_eq(cg, want);
+	snprintf(dir, len, "%s%s", cg_mount, cg);
+	ck_assert_msg(stat(dir, &st) == 0, "%s: %s", dir, strerror(errno));
+	return (unsigned long long)st.st_ino;
+}
+
+/* ---- BPF links, through bpf(2): the runner links no libbpf ---- */
+
+static long sys_bpf(int cmd, union bpf_attr *a)
+{
+	return syscall(__NR_bpf, cmd, a, sizeof(*a));
+}
+
+/*
+ * Count the links that attach a sock_ops program to a cgroup; with cgid
+ * set, return instead the id of the one attached to that cgroup (0: none).
+ */
+static unsigned sockops_links(unsigned long long cgid)
+{
+	union bpf_attr a;
+	unsigned id = 0, n = 0, found = 0;
+
+	for (;;) {
+		struct bpf_link_info info;
+		int fd;
+
+		memset(&a, 0, sizeof(a));
+		a.start_id = id;
+		if (sys_bpf(BPF_LINK_GET_NEXT_ID, &a) != 0)
+			break;
+		id = a.next_id;
+		memset(&a, 0, sizeof(a));
+		a.link_id = id;
+		if ((fd = (int)sys_bpf(BPF_LINK_GET_FD_BY_ID, &a)) < 0)
+			continue; /* gone meanwhile */
+		memset(&info, 0, sizeof(info));
+		memset(&a, 0, sizeof(a));
+		a.info.bpf_fd = (uint32_t)fd;
+		a.info.info_len = sizeof(info);
+		a.info.info = (uint64_t)(uintptr_t)&info;
+		if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) == 0 && info.type == BPF_LINK_TYPE_CGROUP &&
+		    info.cgroup.attach_type == BPF_CGROUP_SOCK_OPS) {
+			n++;
+			if (info.cgroup.cgroup_id == cgid)
+				found = id;
+		}
+		close(fd);
+	}
+	return cgid ? found : n;
+}
+
+static int link_exists(unsigned id)
+{
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.link_id = id;
+	fd = (int)sys_bpf(BPF_LINK_GET_FD_BY_ID, &a);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+/* After the command exited: its cgroup directory is gone, and so is its link. */
+static void assert_gone(const char *dir, unsigned link)
+{
+	liveness_time deadline = liveness_now() + LIVENESS_SEC;
+
+	ck_assert_msg(access(dir, F_OK) != 0 && errno == ENOENT, "%s is left behind", dir);
+	/* The kernel frees a link's id when its last reference goes, which may lag a little. */
+	while (link_exists(link) && liveness_now() < deadline)
+		usleep(10000);
+	ck_assert_msg(!link_exists(link), "BPF link %u is left behind", link);
+}
+
+/* ---- programs under the command, their output read line by line ---- */
+
+struct proc {
+	pid_t pid;
+	int out; /* stdout and stderr */
+	char buf[16384];
+	size_t len;
+};
+
+static void start(struct proc *p, char *const argv[])
+{
+	int fds[2];
+
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	p->len = 0;
+	p->buf[0] = '\0';
+	p->pid = fork();
+	ck_assert_int_ge(p->pid, 0);
+	if (p->pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	p->out = fds[0];
+}
+
+/* Start PROG (a test program of the build) with its argument under liveness run --bpf. */
+static void start_bpf(struct proc *p, const char *prog, const char *arg)
+{
+	char path[4096], lv[4096];
+	char *argv[] = {lv, "run", "--bpf", "--budget", "10s", "--", path, (char *)arg, NULL};
+
+	snprintf(lv, sizeof(lv), "%s", liveness());
+	sp_path(path, sizeof(path), prog);
+	start(p, argv);
+}
+
+/*
+ * The first line of p's output not taken yet that starts with prefix,
+ * within timeout; it is then marked taken (its first byte overwritten).
+ * Lines are taken in any order: the kernel decides which connection of a
+ * program dies first.
+ */
+static const char *wait_line(struct proc *p, const char *prefix, liveness_time timeout)
+{
+	static char line[512];
+	liveness_time deadline = liveness_now() + timeout;
+
+	for (;;) {
+		struct pollfd pf = {.fd = p->out, .events = POLLIN};
+		size_t at = 0;
+		char *nl;
+		ssize_t n;
+
+		while ((nl = memchr(p->buf + at, '\n', p->len - at))) {
+			size_t l = (size_t)(nl - (p->buf + at));
+
+			if (strncmp(p->buf + at, prefix, strlen(prefix)) == 0) {
+				snprintf(line, sizeof(line), "%.*s", (int)l, p->buf + at);
+				p->buf[at] = '#';
+				return line;
+			}
+			at += l + 1;
+		}
+		ck_assert_msg(liveness_now() < deadline, "no '%s' in time; output: %s", prefix,
+			      p->buf);
+		if (poll(&pf, 1, liveness_poll_timeout(deadline, liveness_now())) <= 0)
+			continue;
+		n = read(p->out, p->buf + p->len, sizeof(p->buf) - 1 - p->len);
+		ck_assert_msg(n > 0, "output ended before '%s': %s", prefix, p->buf);
+		p->len += (size_t)n;
+		p->buf[p->len] = '\0';
+	}
+}
+
+/* Wait for the command to exit; its status (128 + signal if killed). */
+static int finish(struct proc *p)
+{
+	liveness_time deadline = liveness_now() + RUN_TIMEOUT;
+	int status;
+	pid_t r;
+
+	while ((r = waitpid(p->pid, &status, WNOHANG)) == 0) {
+		ck_assert_msg(liveness_now() < deadline, "liveness run did not exit");
+		usleep(10000);
+	}
+	ck_assert_int_eq(r, p->pid);
+	close(p->out);
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* ---- the settings a socket holds, as liveness audit reads them ---- */
+
+/* The value of "key" in one flat JSON object (audit's connection), copied into buf. */
+static int jvalue(const char *obj, const char *end, const char *key, char *buf, size_t len)
+{
+	char pat[64];
+	const char *v;
+	size_t n = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	if (!(v = strstr(obj, pat)) || v > end)
+		return 0;
+	v += strlen(pat);
+	while (*v == ' ')
+		v++;
+	if (*v == '"')
+		v++;
+	while (n + 1 < len && v[n] && v[n] != '"' && v[n] != ',' && v[n] != '\n')
+		n++;
+	snprintf(buf, len, "%.*s", (int)n, v);
+	return 1;
+}
+
+/* The settings liveness audit --pid pid --json reports for its connection local -> peer. */
+static void audit(pid_t pid, unsigned local, unsigned peer, struct liveness_tcp *t)
+{
+	char pid_s[16], want_l[32], want_p[32], l[64], p[64], v[64];
+	char *argv[] = {(char *)liveness(), "audit", "--pid", pid_s, "--json", NULL};
+	struct sp_result r;
+	const char *o;
+
+	snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
+	snprintf(want_l, sizeof(want_l), "127.0.0.1:%u", local);
+	snprintf(want_p, sizeof(want_p), "127.0.0.1:%u", peer);
+	sp_run(argv, NULL, RUN_TIMEOUT, &r);
+	ck_assert_msg(r.status == 0, "audit --pid %d: %d %s", (int)pid, r.status, r.err);
+	o = strstr(r.out, "\"list\"");
+	ck_assert_ptr_nonnull(o);
+	while ((o = strchr(o, '{'))) {
+		const char *end = strchr(o, '}');
+
+		ck_assert_ptr_nonnull(end);
+		if (jvalue(o, end, "local", l, sizeof(l)) && strcmp(l, want_l) == 0 &&
+		    jvalue(o, end, "peer", p, sizeof(p)) && strcmp(p, want_p) == 0) {
+			ck_assert_msg(jvalue(o, end, "keepalive", v, sizeof(v)), "%s", r.out);
+			t->keepalive = strcmp(v, "true") == 0;
+			ck_assert(jvalue(o, end, "idle_s", v, sizeof(v)));
+			t->idle = atoi(v);
+			ck_assert(jvalue(o, end, "interval_s", v, sizeof(v)));
+			t->interval = atoi(v);
+			ck_assert(jvalue(o, end, "count", v, sizeof(v)));
+			t->count = atoi(v);
+			ck_assert(jvalue(o, end, "user_timeout_ms", v, sizeof(v)));
+			t->user_timeout = (unsigned)strtoul(v, NULL, 10);
+			sp_free(&r);
+			return;
+		}
+		o = end;
+	}
+	ck_abort_msg("audit --pid %d: no connection %s -> %s in %s", (int)pid, want_l, want_p,
+		     r.out);
+}
+
+static void assert_plan(pid_t pid, unsigned local, unsigned peer, const struct liveness_tcp *plan)
+{
+	struct liveness_tcp t;
+
+	audit(pid, local, peer, &t);
+	ck_assert_msg(t.keepalive && t.idle == plan->idle && t.interval == plan->interval &&
+			      t.count == plan->count && t.user_timeout == plan->user_timeout,
+		      "pid %d %u->%u: keepalive %d %d:%d:%d user timeout %u; planned %d:%d:%d %u",
+		      (int)pid, local, peer, t.keepalive, t.idle, t.interval, t.count,
+		      t.user_timeout, plan->idle, plan->interval, plan->count, plan->user_timeout);
+}
+
+static int sysctl(const char *name)
+{
+	char path[128];
+	int v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", name);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%d", &v), 1);
+	fclose(f);
+	return v;
+}
+
+/* The kernel's defaults: keepalive off, this namespace's sysctls, no user timeout. */
+static void assert_defaults(pid_t pid, unsigned local, unsigned peer)
+{
+	struct liveness_tcp t;
+
+	audit(pid, local, peer, &t);
+	ck_assert_msg(!t.keepalive && t.idle == sysctl("tcp_keepalive_time") &&
+			      t.interval == sysctl("tcp_keepalive_intvl") &&
+			      t.count == sysctl("tcp_keepalive_probes") && t.user_timeout == 0,
+		      "pid %d %u->%u, outside the cgroup: keepalive %d %d:%d:%d user timeout %u",
+		      (int)pid, local, peer, t.keepalive, t.idle, t.interval, t.count,
+		      t.user_timeout);
+}
+
+/* A connection of this process (outside every transient cgroup) to the server. */
+static int connect_server(unsigned *local)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(SERVER_PORT)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*local = ntohs(a.sin_port);
+	return fd;
+}
+
+/* The server and a client, each under its own liveness run --bpf, connected. */
+struct pair {
+	struct proc srv, cli;
+	pid_t spid, cpid;	     /* the programs */
+	unsigned cport;		     /* the client's local port */
+	char sdir[4200], cdir[4200]; /* their transient cgroups */
+	unsigned slink, clink;	     /* and the links attached to them */
+};
+
+static void start_pair(struct pair *x)
+{
+	char port[16], want[32];
+	const char *l;
+	unsigned long long id;
+
+	snprintf(port, sizeof(port), "%d", SERVER_PORT);
+	start_bpf(&x->srv, "tests/bpf-server", port);
+	l = wait_line(&x->srv, "listening ", 5 * LIVENESS_SEC);
+	x->spid = atoi(l + 10);
+	ck_assert_int_eq(sp_wait_listen(SERVER_PORT, 5 * LIVENESS_SEC), 1);
+	start_bpf(&x->cli, "tests/bpf-client", port);
+	l = wait_line(&x->cli, "connected ", 5 * LIVENESS_SEC);
+	ck_assert_int_eq(sscanf(l, "connected %u %d", &x->cport, &x->cpid), 2);
+	snprintf(want, sizeof(want), "accepted %u", x->cport);
+	wait_line(&x->srv, want, 5 * LIVENESS_SEC);
+
+	id = in_transient(x->spid, x->srv.pid, x->sdir, sizeof(x->sdir));
+	ck_assert_msg((x->slink = sockops_links(id)) != 0, "no link on %s", x->sdir);
+	id = in_transient(x->cpid, x->cli.pid, x->cdir, sizeof(x->cdir));
+	ck_assert_msg((x->clink = sockops_links(id)) != 0, "no link on %s", x->cdir);
+}
+
+/*
+ * (a) The server's connections, the accepted one from the client and the
+ * one from this test (accepted sockets follow the listener's cgroup), and
+ * the client's, hold exactly the plan of 10 s. This test's own end of its
+ * connection, whose peer is inside, and a pair wholly outside keep the
+ * kernel's defaults. SIGTERM to the command reaches the server (status
+ * 128 + 15), and when both commands have exited their cgroups and links
+ * are gone.
+ */
+START_TEST(plan_reaches_static_programs_and_nothing_else)
+{
+	struct liveness_tcp plan;
+	struct pair x;
+	unsigned ctl_port, a_port, b_port;
+	int ctl, a, b;
+	char want[32];
+
+	if (!ready("settings"))
+		return;
+	ck_assert_int_eq(liveness_tcp_plan(&plan, 10 * LIVENESS_SEC), 0);
+	start_pair(&x);
+	ctl = connect_server(&ctl_port);
+	snprintf(want, sizeof(want), "accepted %u", ctl_port);
+	wait_line(&x.srv, want, 5 * LIVENESS_SEC);
+	tu_pair(&a, &b);
+	a_port = tu_port(a);
+	b_port = tu_port(b);
+
+	assert_plan(x.spid, SERVER_PORT, x.cport, &plan);
+	assert_plan(x.spid, SERVER_PORT, ctl_port, &plan);
+	assert_plan(x.cpid, x.cport, SERVER_PORT, &plan);
+	assert_defaults(getpid(), ctl_port, SERVER_PORT);
+	assert_defaults(getpid(), a_port, b_port);
+
+	ck_assert_int_eq(kill(x.srv.pid, SIGTERM), 0);
+	ck_assert_int_eq(finish(&x.srv), 128 + SIGTERM);
+	/* The server's end closed: the client reads end of file and exits 0. */
+	wait_line(&x.cli, "closed", 5 * LIVENESS_SEC);
+	ck_assert_int_eq(finish(&x.cli), 0);
+	assert_gone(x.sdir, x.slink);
+	assert_gone(x.cdir, x.clink);
+	close(ctl);
+	close(a);
+	close(b);
+}
+END_TEST
+
+/* The next "lost ..." line of p within timeout, and how long it took from t0. */
+static liveness_time lost(struct proc *p, const char *prefix, liveness_time t0,
+			  liveness_time timeout)
+{
+	const char *l = wait_line(p, prefix, timeout);
+	liveness_time took = liveness_now() - t0;
+
+	ck_assert_msg(strstr(l, " ETIMEDOUT"), "'%s': not a timeout", l);
+	return took;
+}
+
+/*
+ * (b) With every packet of the port dropped, the static server's read()
+ * fails with ETIMEDOUT within liveness_tcp_bound(plan, idle) + 0.1 s, on
+ * its connection from the client and on the one from this test; so does
+ * the client's. This test's own end, outside, notices nothing.
+ */
+START_TEST(static_server_detects_a_vanished_peer_in_budget)
+{
+	struct liveness_tcp plan;
+	struct pair x;
+	liveness_time bound, t0, took;
+	unsigned ctl_port;
+	int ctl, err = -1;
+	socklen_t len = sizeof(err);
+	struct pollfd pf;
+	char want[32];
+
+	if (!ready("vanished peer"))
+		return;
+	ck_assert_int_eq(liveness_tcp_plan(&plan, 10 * LIVENESS_SEC), 0);
+	bound = liveness_tcp_bound(&plan, LIVENESS_IDLE);
+	start_pair(&x);
+	ctl = connect_server(&ctl_port);
+	snprintf(want, sizeof(want), "accepted %u", ctl_port);
+	wait_line(&x.srv, want, 5 * LIVENESS_SEC);
+
+	tu_drop_port(SERVER_PORT);
+	t0 = liveness_now();
+	snprintf(want, sizeof(want), "lost %u ", x.cport);
+	took = lost(&x.srv, want, t0, bound + LIVENESS_SEC);
+	ck_assert_msg(took <= bound + 100 * LIVENESS_MSEC, "server: %lld ms, bound %lld ms",
+		      (long long)(took / LIVENESS_MSEC), (long long)(bound / LIVENESS_MSEC));
+	/* Keepalive's schedule, not something sooner: nothing is sent before the idle time. */
+	ck_assert_msg(took >= (liveness_time)plan.idle * LIVENESS_SEC, "server: %lld ms",
+		      (long long)(took / LIVENESS_MSEC));
+	snprintf(want, sizeof(want), "lost %u ", ctl_port);
+	took = lost(&x.srv, want, t0, bound + LIVENESS_SEC);
+	ck_assert_msg(took <= bound + 100 * LIVENESS_MSEC, "server, test's connection: %lld ms",
+		      (long long)(took / LIVENESS_MSEC));
+	took = lost(&x.cli, "lost ", t0, bound + LIVENESS_SEC);
+	ck_assert_msg(took <= bound + 100 * LIVENESS_MSEC, "client: %lld ms",
+		      (long long)(took / LIVENESS_MSEC));
+	ck_assert_int_eq(finish(&x.cli), 0);
+
+	/* The test's end of the same kind of connection: no keepalive, nothing noticed. */
+	pf = (struct pollfd){.fd = ctl, .events = POLLIN};
+	ck_assert_int_eq(poll(&pf, 1, 0), 0);
+	ck_assert_int_eq(getsockopt(ctl, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	ck_assert_int_eq(err, 0);
+	tu_undrop();
+
+	ck_assert_int_eq(kill(x.srv.pid, SIGTERM), 0);
+	ck_assert_int_eq(finish(&x.srv), 128 + SIGTERM);
+	assert_gone(x.sdir, x.slink);
+	assert_gone(x.cdir, x.clink);
+	close(ctl);
+}
+END_TEST
+
+/* Run the command with args; its result in r. */
+static void run_bpf(struct sp_result *r, const char *const *args)
+{
+	char *argv[16];
+	int n = 0;
+
+	argv[n++] = (char *)liveness();
+	argv[n++] = "run";
+	for (; *args && n < 15; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	sp_run(argv, NULL, RUN_TIMEOUT, r);
+}
+
+/*
+ * (c) The command exits as the program did, and removes its cgroup when
+ * the program leaves a process running: that process is moved back to
+ * the caller's cgroup and the caller told so in one line.
+ */
+START_TEST(status_passes_through_and_nothing_stays)
+{
+	static const struct {
+		const char *script;
+		int status;
+	} cases[] = {{"exit 7", 7}, {"kill -KILL $$", 128 + SIGKILL}, {"exit 0", 0}};
+	int before, links;
+	struct sp_result r;
+	char dir[8300], path[64], line[4096] = "", want[8400];
+	FILE *f;
+	pid_t left;
+
+	if (!ready("status"))
+		return;
+	before = transient_cgroups();
+	links = (int)sockops_links(0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *args[] = {"--bpf", "--budget", "10s",	    "--",
+				      "sh",    "-c",	   cases[i].script, NULL};
+
+		run_bpf(&r, args);
+		ck_assert_msg(r.status == cases[i].status, "%s: %d, %s", cases[i].script, r.status,
+			      r.err);
+		ck_assert_str_eq(r.err, "");
+		sp_free(&r);
+	}
+	{
+		const char *args[] = {"--bpf",
+				      "--budget",
+				      "10s",
+				      "--",
+				      "sh",
+				      "-c",
+				      "sleep 60 >/dev/null 2>&1 & echo $!",
+				      NULL};
+
+		run_bpf(&r, args);
+	}
+	ck_assert_int_eq(r.status, 0);
+	left = atoi(r.out);
+	ck_assert_int_gt(left, 0);
+	ck_assert_msg(strstr(r.err, "1 process the program left running moved to ") &&
+			      strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+		      "%s", r.err);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)left);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) && strncmp(line, "0::", 3) != 0)
+		;
+	fclose(f);
+	kill(left, SIGKILL);
+	find_cgroup();
+	snprintf(want, sizeof(want), "0::%s\n", cg_own);
+	ck_assert_str_eq(line, want);
+	own_dir(dir, sizeof(dir));
+	ck_assert_msg(strstr(r.err, dir), "%s", r.err);
+	sp_free(&r);
+	ck_assert_int_le(transient_cgroups(), before); /* stale ones may go */
+	ck_assert_int_eq((int)sockops_links(0), links);
+}
+END_TEST
+
+/*
+ * (d) Bad input and missing rights: one line, a non-zero status, and
+ * nothing made: no cgroup, no link. A budget the planner refuses and
+ * --bpf with settings it does not take are usage errors (2); a program
+ * that does not exist is 127 and one that cannot be executed 126, after
+ * the cgroup was made and attached, which are undone; without CAP_BPF and
+ * CAP_SYS_ADMIN (capsh --drop), or as nobody, the kernel refuses the
+ * program (126).
+ */
+START_TEST(bad_input_and_no_rights_leave_nothing)
+{
+	static const char noexec[] = "/tmp/liveness-bpf-noexec";
+	static const struct {
+		const char *args[12];
+		int status;
+		const char *says;
+	} cases[] = {
+		{{"--bpf", "--budget", "1ms", "--", "true"}, 2, "too short"},
+		{{"--bpf", "--budget", "10s", "--keepalive", "5:1:4", "--", "true"}, 2, "alone"},
+		{{"--bpf", "--", "true"}, 2, "needs --budget"},
+		{{"--bpf", "--budget", "10s", "--force", "--", "true"}, 2, "alone"},
+		{{"--bpf", "--budget", "10s", "--", "/nonexistent/liveness-test"},
+		 127,
+		 "No such file or directory"},
+		{{"--bpf", "--budget", "10s", "--", noexec}, 126, "Permission denied"},
+	};
+	int before, links, fd;
+	struct sp_result r;
+	char lv[4096];
+
+	if (!ready("bad input"))
+		return;
+	fd = open(noexec, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	before = transient_cgroups();
+	links = (int)sockops_links(0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run_bpf(&r, cases[i].args);
+		ck_assert_msg(r.status == cases[i].status, "case %zu: %d, %s", i, r.status, r.err);
+		assert_one_line(&r, cases[i].says);
+		ck_assert_msg(strstr(r.err, cases[i].says), "case %zu: %s", i, r.err);
+		sp_free(&r);
+		ck_assert_int_le(transient_cgroups(), before); /* stale ones may go */
+		ck_assert_int_eq((int)sockops_links(0), links);
+	}
+	unlink(noexec);
+
+	snprintf(lv, sizeof(lv), "%s", liveness());
+	{
+		/* capsh drops them from the bounding set: exec as root then lacks them. */
+		char *argv[] = {"capsh",
+				"--drop=cap_bpf,cap_sys_admin",
+				"--",
+				"-c",
+				"exec \"$0\" \"$@\"",
+				lv,
+				"run",
+				"--bpf",
+				"--budget",
+				"10s",
+				"--",
+				"true",
+				NULL};
+
+		sp_run(argv, NULL, RUN_TIMEOUT, &r);
+		ck_assert_msg(r.status == 126, "without CAP_BPF: %d %s", r.status, r.err);
+		assert_one_line(&r, "without CAP_BPF");
+		ck_assert_msg(strstr(r.err, "CAP_BPF"), "%s", r.err);
+		sp_free(&r);
+	}
+	{
+		char *argv[] = {"setpriv",
+				"--reuid=65534",
+				"--regid=65534",
+				"--clear-groups",
+				lv,
+				"run",
+				"--bpf",
+				"--budget",
+				"10s",
+				"--",
+				"true",
+				NULL};
+
+		sp_run(argv, NULL, RUN_TIMEOUT, &r);
+		ck_assert_msg(r.status == 126, "as nobody: %d %s", r.status, r.err);
+		assert_one_line(&r, "as nobody");
+		sp_free(&r);
+	}
+	ck_assert_int_le(transient_cgroups(), before); /* stale ones may go */
+	ck_assert_int_eq((int)sockops_links(0), links);
+}
+END_TEST
+
+#else /* !LIVENESS_HAVE_BPF */
+
+/*
+ * Without the BPF part, run --bpf says so in one line and exits 2; the
+ * suite's other tests cannot run (a failure where they are required).
+ */
+START_TEST(without_the_bpf_part_run_says_so)
+{
+	const char *req = getenv("LIVENESS_REQUIRE_NETNS");
+	char *argv[] = {(char *)liveness(), "run", "--bpf", "--budget", "10s", "--", "true", NULL};
+	struct sp_result r;
+
+	sp_run(argv, NULL, RUN_TIMEOUT, &r);
+	ck_assert_int_eq(r.status, 2);
+	assert_one_line(&r, "no BPF part");
+	ck_assert_msg(strstr(r.err, "no BPF part"), "%s", r.err);
+	sp_free(&r);
+	if (req && strcmp(req, "1") == 0)
+		ck_abort_msg("bpf: required here (LIVENESS_REQUIRE_NETNS=1) but this build has no "
+			     "BPF part (libbpf-dev, clang, bpftool)");
+	printf("SKIP bpf: this build has no BPF part (libbpf-dev, clang, bpftool)\n");
+	fflush(stdout);
+}
+END_TEST
+
+#endif
+
+Suite *bpf_suite(void);
+
+Suite *bpf_suite(void)
+{
+	Suite *s = suite_create("bpf");
+	TCase *tc = tcase_create("run");
+
+#ifdef LIVENESS_HAVE_BPF
+	tcase_add_test(tc, plan_reaches_static_programs_and_nothing_else);
+	tcase_add_test(tc, static_server_detects_a_vanished_peer_in_budget);
+	tcase_add_test(tc, status_passes_through_and_nothing_stays);
+	tcase_add_test(tc, bad_input_and_no_rights_leave_nothing);
+#else
+	tcase_add_test(tc, without_the_bpf_part_run_says_so);
+#endif
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	return s;
+}
