@@ -69,7 +69,7 @@
 /* A list of members: a slot of the wheel, due, or never. */
 struct liveness__bucket {
 	struct liveness__chunk *head; /* the only chunk that may be partly full */
-	uint64_t n;                   /* entries in use in head */
+	uint64_t n;		      /* entries in use in head */
 };
 
 #define ENTRIES ((CHUNK_BYTES - 2 * sizeof(void *)) / sizeof(void *))
@@ -89,20 +89,20 @@ struct liveness_group {
 	/* Aligned to 8 so that its size is a multiple of 8 where uint64_t
 	 * members align to 4 only (i386): the used bits follow it. */
 	_Alignas(8) struct liveness__bucket *wheel; /* slots + 2 buckets: the slots, due, never */
-	struct liveness__bucket *cur;    /* the slot being stepped, or NULL */
-	struct liveness__chunk *spare;   /* free chunks of member pointers */
-	struct liveness__chunk *blocks;  /* allocations of chunks */
-	uint64_t *used;                  /* one bit per non-empty slot */
-	const struct liveness_policy *policy; /* of the member added last; NULL if none */
-	liveness_time interval, span;    /* its interval and jitter span */
+	struct liveness__bucket *cur;		    /* the slot being stepped, or NULL */
+	struct liveness__chunk *spare;		    /* free chunks of member pointers */
+	struct liveness__chunk *blocks;		    /* allocations of chunks */
+	uint64_t *used;				    /* one bit per non-empty slot */
+	const struct liveness_policy *policy;	    /* of the member added last; NULL if none */
+	liveness_time interval, span;		    /* its interval and jitter span */
 	liveness_time resolution;
-	uint64_t magic;                  /* UINT64_MAX / resolution, to divide by it */
-	liveness_time now;               /* latest time passed in */
-	uint64_t tick;                   /* next wheel tick to visit */
-	uint64_t max_tick;               /* last tick whose time is representable */
+	uint64_t magic;	   /* UINT64_MAX / resolution, to divide by it */
+	liveness_time now; /* latest time passed in */
+	uint64_t tick;	   /* next wheel tick to visit */
+	uint64_t max_tick; /* last tick whose time is representable */
 	uint64_t members;
-	uint64_t chunks;                 /* chunks allocated, for members */
-	uint32_t mask;                   /* slots - 1 */
+	uint64_t chunks; /* chunks allocated, for members */
+	uint32_t mask;	 /* slots - 1 */
 };
 
 _Static_assert(sizeof(struct liveness__chunk) == CHUNK_BYTES, "chunk size");
@@ -309,8 +309,7 @@ static inline unsigned lowest_bit(uint64_t w)
  * The first used slot among the count ticks from tick on (count <= slots),
  * as a tick, in *found. Returns 0 if there is none.
  */
-static int find_used(const struct liveness_group *g, uint64_t tick, uint64_t count,
-		     uint64_t *found)
+static int find_used(const struct liveness_group *g, uint64_t tick, uint64_t count, uint64_t *found)
 {
 	uint32_t s = (uint32_t)(tick & g->mask);
 	uint64_t seen = 0, w;
@@ -342,8 +341,9 @@ LIVENESS_EXPORT int liveness_group_new(struct liveness_group **gp, liveness_time
 	want = REVOLUTION / resolution;
 	while (n < want && n < MAX_SLOTS)
 		n *= 2;
-	/* One allocation: the group, the used bits, then the slots and the due and never buckets. */
-	g = calloc(1, sizeof(*g) + n / 64 * sizeof(uint64_t) + (n + 2) * sizeof(struct liveness__bucket));
+	/* One allocation: the group, the used bits, the slots, the due and never buckets. */
+	g = calloc(1, sizeof(*g) + n / 64 * sizeof(uint64_t) +
+			      (n + 2) * sizeof(struct liveness__bucket));
 	if (g == NULL)
 		return -ENOMEM;
 	g->used = (uint64_t *)(g + 1);

@@ -9,28 +9,13 @@
 #include <string.h>
 
 #include "liveness.h"
+#include "util.h"
 
 #define S LIVENESS_SEC
 #define MS LIVENESS_MSEC
 
-/*
- * liveness_group_step() through its contract: 1 with a member and an event,
- * or 0 with neither; the member, or NULL.
- */
-static struct liveness_hb *step(struct liveness_group *g, liveness_time now,
-				enum liveness_event *ev, uint32_t *seq)
-{
-	struct liveness_hb *member = (struct liveness_hb *)1;
-	enum liveness_event e = (enum liveness_event)-1;
-	int r = liveness_group_step(g, now, &member, &e, seq);
-
-	ck_assert_int_ge(r, 0);
-	ck_assert_int_le(r, 1);
-	ck_assert(r == 1 ? member != NULL && e != LIVENESS_NONE : member == NULL && e == LIVENESS_NONE);
-	if (ev != NULL)
-		*ev = e;
-	return member;
-}
+/* liveness_group_step() held to its contract (tests/util.h). */
+#define step tu_group_step
 
 static struct liveness_policy exact(liveness_time interval, liveness_time timeout,
 				    liveness_time retry)
@@ -392,7 +377,8 @@ START_TEST(gap_pings_everyone_first)
 	ck_assert_ptr_nonnull(hb);
 	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
 	for (int i = 0; i < N; i++) {
-		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, (liveness_time)(i % 600) * 100 * MS), 0);
+		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, (liveness_time)(i % 600) * 100 * MS),
+				 0);
 		ck_assert_int_eq(liveness_group_add(g, &hb[i]), 0);
 	}
 	/* The loop was blocked for an hour: a probe for everyone, no verdict. */
@@ -913,9 +899,9 @@ struct peer {
 	struct liveness_hb hb;
 	enum kind kind;
 	int in_group, convicted, flooded;
-	liveness_time gone;   /* dies or hangs at this time */
-	liveness_time proof;  /* the reference model's last proof of life */
-	uint32_t seq;         /* last seq we pinged with */
+	liveness_time gone;  /* dies or hangs at this time */
+	liveness_time proof; /* the reference model's last proof of life */
+	uint32_t seq;	     /* last seq we pinged with */
 	const struct liveness_policy *p;
 };
 
@@ -1045,7 +1031,8 @@ static void simulate(liveness_time max_late)
 				pe->proof = e.t;
 			switch (e.k) {
 			case EV_RX:
-				heap_push(&h, (struct event){e.t + 1 + sim_rand(20 * S), e.peer, EV_RX, 0});
+				heap_push(&h, (struct event){e.t + 1 + sim_rand(20 * S), e.peer,
+							     EV_RX, 0});
 				break;
 			case EV_PONG:
 				if (e.seq == pe->seq && answers(pe, e.t)) {
@@ -1067,8 +1054,11 @@ static void simulate(liveness_time max_late)
 					flooded++;
 					break;
 				}
-				heap_push(&h, (struct event){e.t + (pe->kind == FLOODER ? S : 5 * S + sim_rand(3 * S)),
-							      e.peer, EV_PEER_PING, 0});
+				heap_push(&h,
+					  (struct event){e.t + (pe->kind == FLOODER
+									? S
+									: 5 * S + sim_rand(3 * S)),
+							 e.peer, EV_PEER_PING, 0});
 				break;
 			}
 			}
@@ -1083,7 +1073,8 @@ static void simulate(liveness_time max_late)
 				pings++;
 				pe->seq = seq;
 				if (answers(pe, now + delay))
-					heap_push(&h, (struct event){now + delay, (int)(pe - peers), EV_PONG, seq});
+					heap_push(&h, (struct event){now + delay, (int)(pe - peers),
+								     EV_PONG, seq});
 				continue;
 			}
 			ck_assert_int_eq(ev, LIVENESS_DEAD);
@@ -1091,8 +1082,9 @@ static void simulate(liveness_time max_late)
 			ck_assert_uint_ge(now, pe->proof + pe->p->timeout);
 			ck_assert_uint_le(now, pe->proof + pe->p->timeout + res + max_late);
 			/* Only the silent: the dead, and hung applications under ROUND_TRIP. */
-			ck_assert_msg(pe->kind == DIES || pe->kind == HUNG, "live peer %d (kind %d) convicted",
-				      (int)(pe - peers), pe->kind);
+			ck_assert_msg(pe->kind == DIES || pe->kind == HUNG,
+				      "live peer %d (kind %d) convicted", (int)(pe - peers),
+				      pe->kind);
 			ck_assert_uint_ge(now, pe->gone);
 			ck_assert(!in_a_group(hb));
 			liveness_group_remove(g, hb); /* harmless */
@@ -1108,7 +1100,8 @@ static void simulate(liveness_time max_late)
 			ck_assert_msg(pe->flooded, "flooder %d not caught", i);
 		if ((pe->kind == DIES || pe->kind == HUNG) &&
 		    pe->proof + pe->p->timeout + res + max_late < end)
-			ck_assert_msg(pe->convicted, "silent peer %d (kind %d) not convicted", i, pe->kind);
+			ck_assert_msg(pe->convicted, "silent peer %d (kind %d) not convicted", i,
+				      pe->kind);
 		if (pe->kind != DIES && pe->kind != HUNG)
 			ck_assert(!pe->convicted);
 	}
@@ -1130,6 +1123,698 @@ START_TEST(simulation_with_a_late_loop)
 {
 	/* Late by up to 1 s at every wake-up, against a 20 s retry. */
 	simulate(S);
+}
+END_TEST
+
+/* ---- The group against a plain reference model --------------------------- */
+
+/*
+ * The same members driven twice through the same schedule: once by a group,
+ * once by the plainest model of it, a list of the members stepped one by one
+ * with liveness_hb_step(). The model steps a member at the first step time
+ * at or after its liveness_hb_deadline() rounded up to the resolution (the
+ * group's documented lateness), or at the first step after it joined if that
+ * deadline had passed already. The members are the same objects in both
+ * runs, since a member's jitter depends on its address; the loop is never
+ * late enough for a step to be a local stall.
+ */
+enum { MODEL_N = 400, MODEL_CLUSTER = 150 };
+
+/*
+ * An assertion for the hot loops: Check reports every passing ck_assert to
+ * its parent process, a system call each, which millions of them make slow.
+ */
+#define must(cond)                                                                                 \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #cond);                      \
+	} while (0)
+
+/* liveness_group_step() held to its contract, as step() does, but quickly. */
+static struct liveness_hb *model_step(struct liveness_group *g, liveness_time now,
+				      enum liveness_event *ev, uint32_t *seq)
+{
+	struct liveness_hb *member = (struct liveness_hb *)1;
+	int r;
+
+	*ev = (enum liveness_event) - 1;
+	r = liveness_group_step(g, now, &member, ev, seq);
+	must(r == 0 || r == 1);
+	must(r == 1 ? member != NULL && *ev != LIVENESS_NONE
+		    : member == NULL && *ev == LIVENESS_NONE);
+	return member;
+}
+
+struct trace {
+	size_t step; /* the index of the step time */
+	liveness_time at;
+	uint32_t member, seq;
+	enum liveness_event ev;
+};
+
+struct model {
+	liveness_time res, start, end, last;
+	struct liveness_policy pol[4];
+	struct liveness_hb *hb;
+	unsigned char in[MODEL_N], overdue[MODEL_N];
+	unsigned char expect[MODEL_N];	/* at this step: 0 not due, 1 may be stepped, 2 must be */
+	liveness_time pong_at[MODEL_N]; /* when the answer to the last ping comes, or 0 */
+	uint32_t pong_seq[MODEL_N];
+	liveness_time *times; /* the step times, chosen in the group's run */
+	size_t ntimes, max_times;
+	struct trace *trace;
+	size_t ntrace, max_trace;
+	const struct trace *chosen; /* the group's events, by step and member */
+	size_t nchosen, next_chosen;
+	uint64_t rng, sched;
+};
+
+static uint64_t xorshift(uint64_t *s, uint64_t n)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return n ? *s % n : 0;
+}
+
+/*
+ * When the model steps the member: at the first step time at or after its
+ * deadline rounded up to a tick; if it joined overdue, at the next step if
+ * its deadline has come by then. Never if it is in no group.
+ */
+static liveness_time model_due(const struct model *m, int i)
+{
+	liveness_time d = liveness_hb_deadline(&m->hb[i]);
+
+	if (!m->in[i])
+		return LIVENESS_NEVER;
+	if (m->overdue[i])
+		return d;
+	if (d > LIVENESS_NEVER - m->res)
+		return LIVENESS_NEVER;
+	return ceil_to(d, m->res);
+}
+
+/* The model may step the member at now: its deadline has come, but not its tick. */
+static int model_may(const struct model *m, int i, liveness_time now)
+{
+	return m->in[i] && liveness_hb_deadline(&m->hb[i]) <= now;
+}
+
+static void model_record(struct model *m, size_t step, liveness_time at, int i,
+			 enum liveness_event ev, uint32_t seq)
+{
+	if (m->ntrace == m->max_trace) {
+		m->max_trace = m->max_trace ? 2 * m->max_trace : 4096;
+		m->trace = realloc(m->trace, m->max_trace * sizeof(*m->trace));
+		ck_assert_ptr_nonnull(m->trace);
+	}
+	m->trace[m->ntrace++] = (struct trace){step, at, (uint32_t)i, seq, ev};
+	m->overdue[i] = 0;
+	if (ev == LIVENESS_DEAD) {
+		m->in[i] = 0;
+	} else if (i % 5 != 0) {
+		/* All but the silent fifth answer, 1 ns to 3 s later. */
+		m->pong_at[i] = at + 1 + seq % (3 * S);
+		m->pong_seq[i] = seq;
+	}
+}
+
+/*
+ * (Re)start member i at now and add it to g (in the group's run): late, it
+ * started earlier, so that its deadline is back before now.
+ */
+static void model_join(struct model *m, struct liveness_group *g, int i, liveness_time now,
+		       int late, liveness_time back)
+{
+	const struct liveness_policy *p = &m->pol[i < MODEL_CLUSTER ? 3 : i % 3];
+	struct liveness_hb *hb = &m->hb[i];
+
+	must(liveness_hb_init(hb, p, now) == 0);
+	if (late) {
+		liveness_time d = liveness_hb_deadline(hb);
+
+		must(liveness_hb_init(hb, p, now - (d - now) - back) == 0);
+		must(liveness_hb_deadline(hb) == now - back);
+	}
+	if (g != NULL)
+		must(liveness_group_add(g, hb) == 0);
+	m->in[i] = 1;
+	m->overdue[i] = liveness_hb_deadline(hb) <= m->last;
+	m->pong_at[i] = 0;
+}
+
+/* Traffic, answers and departures before the step at now. */
+static void model_before(struct model *m, struct liveness_group *g, liveness_time now)
+{
+	for (int i = 0; i < MODEL_N; i++) {
+		uint64_t r = xorshift(&m->rng, 1000);
+
+		if (!m->in[i])
+			continue;
+		if (m->pong_at[i] != 0 && m->pong_at[i] <= now) {
+			liveness_hb_pong(&m->hb[i], m->pong_seq[i], now);
+			m->pong_at[i] = 0;
+		}
+		if (i % 5 != 0 && r < 20) {
+			liveness_hb_rx(&m->hb[i], now);
+		} else if (r >= 998) {
+			if (g != NULL)
+				liveness_group_remove(g, &m->hb[i]);
+			m->in[i] = 0;
+		}
+	}
+}
+
+/*
+ * Members that left come back after the step at now, some with their
+ * deadline up to a tick before now, or at now exactly.
+ */
+static void model_after(struct model *m, struct liveness_group *g, liveness_time now)
+{
+	for (int i = 0; i < MODEL_N; i++) {
+		uint64_t r = xorshift(&m->rng, 1000);
+
+		if (!m->in[i] && r < 10)
+			model_join(m, g, i, now, r < 5, r < 2 ? 0 : xorshift(&m->rng, m->res));
+	}
+}
+
+/*
+ * The group's run checks liveness_group_deadline() against the model: never
+ * after the earliest member's tick, now exactly when a member is overdue,
+ * after now otherwise. Then it picks the next step time, at random: the next
+ * tick, a time between ticks, the group's deadline, or a time before now (a
+ * clock running backwards, which the model reads as now).
+ */
+static liveness_time model_next(struct model *m, struct liveness_group *g)
+{
+	liveness_time d = liveness_group_deadline(g), first = LIVENESS_NEVER, t;
+	liveness_time tick = (m->last / m->res + 1) * m->res;
+	uint64_t c = xorshift(&m->sched, 100);
+	int overdue = 0;
+
+	for (int i = 0; i < MODEL_N; i++) {
+		if ((t = model_due(m, i)) < first)
+			first = t;
+		overdue |= m->in[i] && m->overdue[i];
+	}
+	if (overdue) {
+		must(d == m->last);
+	} else {
+		must(d <= first);
+		must(d > m->last);
+	}
+	if (c < 40)
+		return tick;
+	if (c < 50)
+		return m->last + 1 + xorshift(&m->sched, m->res - 1);
+	if (c < 95)
+		return d <= m->end ? d : tick;
+	return m->last - xorshift(&m->sched, m->last - m->start + 1);
+}
+
+/*
+ * One run: the group's when g is not NULL, which picks the step times and
+ * checks every step against the model, else the model's alone, on those
+ * step times.
+ */
+static void model_run(struct model *m, struct liveness_group *g)
+{
+	struct liveness_hb *got;
+	enum liveness_event ev;
+	uint32_t seq;
+	size_t k;
+
+	m->rng = 0x2545f4914f6cdd1du;
+	m->sched = 0x9e3779b97f4a7c15u;
+	m->ntrace = 0;
+	m->last = m->start;
+	for (int i = 0; i < MODEL_N; i++) {
+		liveness_time at = m->start + (i < MODEL_CLUSTER ? 0 : xorshift(&m->rng, 30 * S));
+
+		model_join(m, g, i, at, 0, 0);
+	}
+	for (k = 0;; k++) {
+		liveness_time raw, now;
+
+		if (g != NULL) {
+			raw = model_next(m, g);
+			if (raw > m->end)
+				break;
+			if (m->ntimes == m->max_times) {
+				m->max_times = m->max_times ? 2 * m->max_times : 4096;
+				m->times = realloc(m->times, m->max_times * sizeof(*m->times));
+				ck_assert_ptr_nonnull(m->times);
+			}
+			m->times[m->ntimes++] = raw;
+		} else if (k < m->ntimes) {
+			raw = m->times[k];
+		} else {
+			break;
+		}
+		now = raw > m->last ? raw : m->last;
+		model_before(m, g, now);
+		for (int i = 0; i < MODEL_N; i++)
+			m->expect[i] = model_due(m, i) <= now ? 2 : model_may(m, i, now);
+		if (g != NULL) {
+			for (;;) {
+				int i;
+
+				seq = 0; /* not written for a verdict */
+				if ((got = model_step(g, raw, &ev, &seq)) == NULL)
+					break;
+				i = (int)(got - m->hb);
+				if (i < 0 || i >= MODEL_N || m->expect[i] == 0)
+					ck_abort_msg("member %d stepped at %llu, not due", i,
+						     (unsigned long long)now);
+				m->expect[i] = 0;
+				model_record(m, k, now, i, ev, seq);
+			}
+			for (int i = 0; i < MODEL_N; i++)
+				if (m->expect[i] == 2)
+					ck_abort_msg("member %d due at %llu not stepped", i,
+						     (unsigned long long)now);
+		} else {
+			for (int i = 0; i < MODEL_N; i++) {
+				/* What may be stepped, the model steps when the group did. */
+				const struct trace *c = &m->chosen[m->next_chosen];
+
+				if (m->next_chosen < m->nchosen && c->step == k &&
+				    c->member == (uint32_t)i) {
+					must(m->expect[i] != 0);
+					m->next_chosen++;
+				} else if (m->expect[i] != 2)
+					continue;
+				seq = 0;
+				ev = (enum liveness_event)liveness_hb_step(&m->hb[i], now, &seq);
+				must(ev == LIVENESS_PING || ev == LIVENESS_DEAD);
+				model_record(m, k, now, i, ev, seq);
+			}
+		}
+		memset(m->overdue, 0, sizeof(m->overdue));
+		m->last = now;
+		model_after(m, g, now);
+	}
+}
+
+static int trace_cmp(const void *a, const void *b)
+{
+	const struct trace *x = a, *y = b;
+
+	if (x->step != y->step)
+		return x->step < y->step ? -1 : 1;
+	return x->member < y->member ? -1 : x->member > y->member;
+}
+
+/*
+ * Both runs over length from 1000 s, at resolution res, and their events
+ * compared one by one: the same members, events and sequence numbers at the
+ * same step times.
+ */
+static void group_against_model(liveness_time res, liveness_time length)
+{
+	struct model *m = calloc(1, sizeof(*m));
+	struct liveness_group *g;
+	struct trace *want;
+	size_t nwant;
+	int pings = 0, deaths = 0;
+
+	ck_assert_ptr_nonnull(m);
+	m->hb = calloc(MODEL_N, sizeof(*m->hb));
+	ck_assert_ptr_nonnull(m->hb);
+	m->res = res;
+	m->start = 1000 * S;
+	m->end = m->start + length;
+	/* Every retry is at least two ticks: the model's loop is never a stall. */
+	m->pol[0] = exact(3 * S, 10 * S, 2 * S);
+	m->pol[0].jitter = 30;
+	m->pol[1] = exact(30 * S, 90 * S, 20 * S);
+	m->pol[1].jitter = 10;
+	m->pol[1].flags = LIVENESS_ROUND_TRIP | LIVENESS_RTT_TIMEOUT;
+	/* Longer than a revolution of the wheel. */
+	m->pol[2] = exact(300 * S, 700 * S, 100 * S);
+	m->pol[2].jitter = 50;
+	/* The cluster: no jitter, so that its members share slots, many chunks of them. */
+	m->pol[3] = exact(10 * S, 25 * S, 4 * S);
+	ck_assert_int_eq(liveness_group_new(&g, res, m->start), 0);
+	model_run(m, g);
+	liveness_group_free(g);
+	for (int i = 0; i < MODEL_N; i++)
+		ck_assert(!in_a_group(&m->hb[i]));
+	want = m->trace;
+	nwant = m->ntrace;
+	qsort(want, nwant, sizeof(*want), trace_cmp);
+	m->trace = NULL;
+	m->ntrace = m->max_trace = 0;
+	m->chosen = want;
+	m->nchosen = nwant;
+	model_run(m, NULL);
+	ck_assert_uint_eq(m->next_chosen, nwant);
+	qsort(m->trace, m->ntrace, sizeof(*m->trace), trace_cmp);
+	ck_assert_uint_eq(m->ntrace, nwant);
+	for (size_t i = 0; i < nwant; i++) {
+		const struct trace *a = &want[i], *b = &m->trace[i];
+
+		if (a->step != b->step || a->at != b->at || a->member != b->member ||
+		    a->ev != b->ev || a->seq != b->seq)
+			ck_abort_msg("event %zu: group %d %d at %llu, model %d %d at %llu", i,
+				     (int)a->member, a->ev, (unsigned long long)a->at,
+				     (int)b->member, b->ev, (unsigned long long)b->at);
+		pings += a->ev == LIVENESS_PING;
+		deaths += a->ev == LIVENESS_DEAD;
+	}
+	/* The run means something: many pings, and verdicts on the silent. */
+	ck_assert_int_gt(pings, MODEL_N);
+	ck_assert_int_gt(deaths, MODEL_N / 20);
+	free(want);
+	free(m->trace);
+	free(m->times);
+	free(m->hb);
+	free(m);
+}
+
+/* A 100 ms wheel of 1024 slots: several revolutions, far members re-filed each time. */
+START_TEST(model_at_100ms)
+{
+	group_against_model(100 * MS, 600 * S);
+}
+END_TEST
+
+/* A 1 ms wheel of 16384 slots, the largest: a revolution is 16 s. */
+START_TEST(model_at_1ms)
+{
+	group_against_model(MS, 100 * S);
+}
+END_TEST
+
+/* A 1 s wheel of 256 slots, the smallest, and a resolution no power of two divides well. */
+START_TEST(model_at_1s_and_7ms)
+{
+	group_against_model(S, 1500 * S);
+	group_against_model(7 * MS, 100 * S);
+}
+END_TEST
+
+/* ---- The wheel's edges ------------------------------------------------------ */
+
+/* The turn of the wheel as liveness_group_new(3) documents it. */
+static liveness_time turn_of(liveness_time res)
+{
+	liveness_time n = 256;
+
+	while (n < 64 * S / res && n < 16384)
+		n *= 2;
+	return n * res;
+}
+
+/*
+ * A member due further ahead than a turn is looked at once per turn: the
+ * group's first deadline is the member's tick less whole turns, the first
+ * such tick after the group's start. That holds the wheel to the documented
+ * size (a power of two of slots, 256 to 16384, for a turn of about 64 s),
+ * the exact sizes included, and a group started on a tick looks ahead a full
+ * turn. Then the member is pinged on its tick, at any resolution, 1 ns too.
+ */
+START_TEST(wheel_turn_follows_resolution)
+{
+	static const liveness_time res[] = {S, 500 * MS, 100 * MS, 62500 * 1000, MS, 3906250, 7, 1};
+	struct liveness_policy p = exact(1000 * S, 3000 * S, 100 * S);
+
+	for (size_t r = 0; r < sizeof(res) / sizeof(res[0]); r++) {
+		liveness_time turn = turn_of(res[r]), now = 1000 * S / res[r] * res[r];
+
+		for (int k = 0; k < 3; k++) {
+			/* A turn ahead exactly, 15.6 turns, and 2 ns past a turn. */
+			liveness_time d = now + (k == 0	  ? turn
+						 : k == 1 ? turn * 156 / 10
+							  : turn + 2);
+			liveness_time e = ceil_to(d, res[r]), t;
+			struct liveness_group *g;
+			struct liveness_hb hb = {0};
+			enum liveness_event ev;
+			int wakeups = 0;
+
+			while (e - turn > now)
+				e -= turn;
+			ck_assert_int_eq(liveness_group_new(&g, res[r], now), 0);
+			ck_assert_int_eq(liveness_hb_init(&hb, &p, d - 1000 * S), 0);
+			ck_assert_int_eq(liveness_group_add(g, &hb), 0);
+			ck_assert_uint_eq(liveness_hb_deadline(&hb), d);
+			ck_assert_msg(liveness_group_deadline(g) == e,
+				      "res %llu k %d: %llu, not %llu", (unsigned long long)res[r],
+				      k, (unsigned long long)liveness_group_deadline(g),
+				      (unsigned long long)e);
+			while ((t = liveness_group_deadline(g)) < ceil_to(d, res[r])) {
+				ck_assert_uint_gt(t, now);
+				ck_assert_ptr_null(step(g, t, &ev, NULL));
+				now = t;
+				ck_assert_int_lt(++wakeups, 40);
+			}
+			ck_assert_uint_eq(t, ceil_to(d, res[r]));
+			ck_assert_ptr_eq(step(g, t, &ev, NULL), &hb);
+			ck_assert_int_eq(ev, LIVENESS_PING);
+			now = t;
+			liveness_group_free(g);
+		}
+	}
+}
+END_TEST
+
+/*
+ * The last ticks before LIVENESS_NEVER. A deadline on the last tick there
+ * is is stepped on it; one after it, in the part of a tick left before the
+ * end of time, can never be stepped on a tick, and needs no step: the group
+ * has no deadline for it, however many turns ahead it is. Resolutions that
+ * divide 2^64 - 1 (3) and that do not (100 ms), and 1 ns.
+ */
+START_TEST(end_of_time_ticks)
+{
+	static const liveness_time res[] = {100 * MS, 3, 1};
+	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
+
+	for (size_t r = 0; r < sizeof(res) / sizeof(res[0]); r++) {
+		liveness_time last = (LIVENESS_NEVER - 1) / res[r] * res[r];
+		liveness_time start = last - 5 * turn_of(res[r]) / res[r] * res[r], t = start;
+		struct liveness_group *g;
+		struct liveness_hb on = {0}, after = {0};
+		enum liveness_event ev;
+		int wakeups = 0;
+
+		ck_assert_int_eq(liveness_group_new(&g, res[r], start), 0);
+		if (last + 1 < LIVENESS_NEVER) {
+			ck_assert_int_eq(liveness_hb_init(&after, &p, last + 1 - 30 * S), 0);
+			ck_assert_uint_eq(liveness_hb_deadline(&after), last + 1);
+			ck_assert_int_eq(liveness_group_add(g, &after), 0);
+			ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER);
+		}
+		ck_assert_int_eq(liveness_hb_init(&on, &p, last - 30 * S), 0);
+		ck_assert_int_eq(liveness_group_add(g, &on), 0);
+		while ((t = liveness_group_deadline(g)) < last) {
+			ck_assert_uint_gt(t, start);
+			ck_assert_ptr_null(step(g, t, &ev, NULL));
+			ck_assert_int_lt(++wakeups, 10);
+		}
+		ck_assert_uint_eq(t, last);
+		ck_assert_ptr_eq(step(g, last, &ev, NULL), &on);
+		ck_assert_int_eq(ev, LIVENESS_PING);
+		ck_assert_ptr_null(step(g, last, &ev, NULL));
+		/* Its next ping would be after the end of time, as would the other's. */
+		ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER);
+		/* Members with no tick leave like any other. */
+		if (last + 1 < LIVENESS_NEVER) {
+			liveness_group_remove(g, &after);
+			ck_assert(!in_a_group(&after));
+		}
+		ck_assert(in_a_group(&on));
+		liveness_group_free(g);
+	}
+}
+END_TEST
+
+/*
+ * At a resolution that divides 2^64 - 1, LIVENESS_NEVER itself falls on a
+ * tick, after the last one a deadline can have. A loop asleep until then
+ * steps the members of the last turn one at a time; between two, the group
+ * still has members due on a wheel slot whose tick is that end of time, and
+ * says so with the last time there is, LIVENESS_NEVER - 1, not with "no
+ * deadline".
+ */
+START_TEST(end_of_time_is_a_tick)
+{
+	const liveness_time res = 3, end = LIVENESS_NEVER, turn = turn_of(res);
+	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
+	struct liveness_group *g;
+	struct liveness_hb a = {0}, b = {0};
+	enum liveness_event ev;
+
+	ck_assert_uint_eq(end % res, 0);
+	ck_assert_int_eq(liveness_group_new(&g, res, end - 5 * turn), 0);
+	/* a on a slot of the end's tick, b five ticks before it, both turns ago. */
+	ck_assert_int_eq(liveness_hb_init(&a, &p, end - 3 * turn - 30 * S), 0);
+	ck_assert_int_eq(liveness_hb_init(&b, &p, end - 3 * turn - 5 * res - 30 * S), 0);
+	ck_assert_int_eq(liveness_group_add(g, &a), 0);
+	ck_assert_int_eq(liveness_group_add(g, &b), 0);
+	ck_assert_ptr_eq(step(g, end, &ev, NULL), &b);
+	ck_assert_int_eq(ev, LIVENESS_PING);
+	ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER - 1);
+	ck_assert_ptr_eq(step(g, end, &ev, NULL), &a);
+	ck_assert_int_eq(ev, LIVENESS_PING);
+	ck_assert_ptr_null(step(g, end, &ev, NULL));
+	ck_assert_uint_eq(liveness_group_deadline(g), LIVENESS_NEVER);
+	liveness_group_free(g);
+}
+END_TEST
+
+/*
+ * A loop that slept longer than a turn steps every member due, whichever
+ * slot it is on: gaps from the group's last tick of a turn less a tick, a
+ * turn, a turn and a tick, and a century (which one turn of work must do,
+ * not one per turn slept).
+ */
+START_TEST(long_gaps_step_every_slot)
+{
+	const liveness_time res = 100 * MS, turn = turn_of(res);
+	static const liveness_time gaps[] = {1, 2, 3, 0};
+	struct liveness_policy p = exact(30 * S, 3000 * S, 20 * S);
+	enum { N = 1024 + 3 };
+	struct liveness_hb *hb = calloc(N, sizeof(*hb)), *got;
+
+	ck_assert_ptr_nonnull(hb);
+	for (size_t k = 0; k < sizeof(gaps) / sizeof(gaps[0]); k++) {
+		liveness_time start = 1000 * S, now;
+		struct liveness_group *g;
+		enum liveness_event ev;
+		int seen = 0;
+
+		now = k < 3 ? start + turn - res + gaps[k] * res
+			    : start + (liveness_time)100 * 365 * 24 * 3600 * S;
+		ck_assert_int_eq(liveness_group_new(&g, res, start), 0);
+		/* One member on every tick of the turn after the start, and 3 more. */
+		for (int i = 0; i < N; i++) {
+			ck_assert_int_eq(
+				liveness_hb_init(&hb[i], &p,
+						 start + (liveness_time)(i + 1) * res - 30 * S),
+				0);
+			ck_assert_int_eq(liveness_group_add(g, &hb[i]), 0);
+		}
+		while ((got = step(g, now, &ev, NULL)) != NULL) {
+			/* Due on tick i + 1 after the start. */
+			ck_assert_uint_le(start + (liveness_time)(got - hb + 1) * res, now);
+			ck_assert_int_eq(ev, LIVENESS_PING);
+			seen++;
+		}
+		for (int i = 0; i < N; i++)
+			ck_assert_uint_gt(liveness_hb_deadline(&hb[i]), now);
+		ck_assert_int_eq(seen, k < 3 ? (int)(turn / res) - 1 + (int)gaps[k] : N);
+		liveness_group_free(g);
+	}
+	free(hb);
+}
+END_TEST
+
+/*
+ * Steps that find nothing due move the wheel on all the same: a member added
+ * after them, due a turn ahead or less, is not announced before it is due,
+ * and never at or before now.
+ */
+START_TEST(idle_steps_move_the_wheel)
+{
+	const liveness_time res = 100 * MS, turn = turn_of(res);
+	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
+	struct liveness_group *g;
+	struct liveness_hb far = {0}, hb = {0};
+	enum liveness_event ev;
+	liveness_time now = 0;
+
+	ck_assert_int_eq(liveness_group_new(&g, res, 0), 0);
+	/* Idle steps, on and between ticks, with an empty wheel, */
+	for (int i = 0; i < 30; i++) {
+		now += 7 * res + (i % 2) * 3;
+		ck_assert_ptr_null(step(g, now, &ev, NULL));
+	}
+	now = (now / res + 40) * res;
+	ck_assert_ptr_null(step(g, now, &ev, NULL));
+	/* then a member due exactly a turn after now. */
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, now + turn - 30 * S), 0);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
+	ck_assert_uint_eq(liveness_group_deadline(g), now + turn);
+	liveness_group_remove(g, &hb);
+	/* And with a member far ahead, whose slot comes up before now. */
+	ck_assert_int_eq(liveness_hb_init(&far, &p, 10 * turn - 30 * S), 0);
+	ck_assert_int_eq(liveness_group_add(g, &far), 0);
+	for (int i = 0; i < 30; i++) {
+		liveness_time d = liveness_group_deadline(g);
+
+		ck_assert_uint_gt(d, now);
+		now += 9 * res;
+		if (d <= now)
+			ck_assert_ptr_null(step(g, d, &ev, NULL));
+		ck_assert_ptr_null(step(g, now, &ev, NULL));
+	}
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, now + turn / 2 - 30 * S), 0);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
+	ck_assert_uint_gt(liveness_group_deadline(g), now);
+	ck_assert_uint_le(liveness_group_deadline(g), now + turn / 2);
+	liveness_group_free(g);
+}
+END_TEST
+
+/*
+ * After a step with a clock that ran backwards the group keeps its latest
+ * time: a member that joins due between the two times is overdue, due at
+ * once, not a turn later; one due just after the latest time is not.
+ */
+START_TEST(backwards_step_keeps_the_latest_time)
+{
+	const liveness_time res = 100 * MS;
+	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
+	struct liveness_group *g;
+	struct liveness_hb hb = {0}, next = {0};
+	enum liveness_event ev;
+	liveness_time now = 500 * S;
+
+	ck_assert_int_eq(liveness_group_new(&g, res, 0), 0);
+	ck_assert_ptr_null(step(g, now, &ev, NULL));
+	ck_assert_ptr_null(step(g, now - 5 * S, &ev, NULL));
+	ck_assert_int_eq(liveness_hb_init(&hb, &p, now - 2 * S - 30 * S), 0);
+	ck_assert_int_eq(liveness_group_add(g, &hb), 0);
+	ck_assert_uint_eq(liveness_group_deadline(g), now);
+	ck_assert_ptr_eq(step(g, now - 5 * S, &ev, NULL), &hb);
+	ck_assert_int_eq(ev, LIVENESS_PING);
+	ck_assert_uint_eq(liveness_group_deadline(g), now + 20 * S);
+	/* Due 1 ns after the group's time: on the next tick, not at once. */
+	ck_assert_int_eq(liveness_hb_init(&next, &p, now + 1 - 30 * S), 0);
+	ck_assert_int_eq(liveness_group_add(g, &next), 0);
+	ck_assert_uint_eq(liveness_group_deadline(g), now + res);
+	ck_assert_ptr_null(step(g, now, &ev, NULL));
+	ck_assert_ptr_eq(step(g, now + res, &ev, NULL), &next);
+	liveness_group_free(g);
+}
+END_TEST
+
+/*
+ * Freeing a group detaches the members of every list: the first and the
+ * last wheel slot, the due list and the never list.
+ */
+START_TEST(free_detaches_every_list)
+{
+	const liveness_time res = 100 * MS, turn = turn_of(res);
+	struct liveness_policy p = exact(30 * S, 90 * S, 20 * S);
+	struct liveness_group *g;
+	struct liveness_hb hb[4] = {0};
+
+	ck_assert_int_eq(liveness_group_new(&g, res, 100 * S), 0);
+	/* Due on the ticks of slot 0 and of the last slot, long ago, and never. */
+	ck_assert_int_eq(liveness_hb_init(&hb[0], &p, 2 * turn - 30 * S), 0);
+	ck_assert_int_eq(liveness_hb_init(&hb[1], &p, 2 * turn - res - 30 * S), 0);
+	ck_assert_int_eq(liveness_hb_init(&hb[2], &p, 0), 0);
+	ck_assert_int_eq(liveness_hb_init(&hb[3], &p, LIVENESS_NEVER - 10), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(liveness_group_add(g, &hb[i]), 0);
+	liveness_group_free(g);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(liveness_hb_init(&hb[i], &p, 0), 0);
 }
 END_TEST
 
@@ -1164,6 +1849,16 @@ Suite *group_suite(void)
 	tcase_add_test(tc, mixed_policies_die_on_their_own_timeouts);
 	tcase_add_test(tc, reinit_of_a_member_is_refused);
 	tcase_add_test(tc, two_groups_misuse);
+	tcase_add_test(tc, model_at_100ms);
+	tcase_add_test(tc, model_at_1ms);
+	tcase_add_test(tc, model_at_1s_and_7ms);
+	tcase_add_test(tc, wheel_turn_follows_resolution);
+	tcase_add_test(tc, end_of_time_ticks);
+	tcase_add_test(tc, end_of_time_is_a_tick);
+	tcase_add_test(tc, long_gaps_step_every_slot);
+	tcase_add_test(tc, idle_steps_move_the_wheel);
+	tcase_add_test(tc, backwards_step_keeps_the_latest_time);
+	tcase_add_test(tc, free_detaches_every_list);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

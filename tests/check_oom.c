@@ -12,29 +12,14 @@
 #include <string.h>
 
 #include "liveness.h"
+#include "util.h"
 #include "wrap.h"
 
 #define S LIVENESS_SEC
 #define MS LIVENESS_MSEC
 
-/*
- * liveness_group_step() through its contract: 1 with a member and an event,
- * or 0 with neither; the member, or NULL.
- */
-static struct liveness_hb *step(struct liveness_group *g, liveness_time now,
-				enum liveness_event *ev, uint32_t *seq)
-{
-	struct liveness_hb *member = (struct liveness_hb *)1;
-	enum liveness_event e = (enum liveness_event)-1;
-	int r = liveness_group_step(g, now, &member, &e, seq);
-
-	ck_assert_int_ge(r, 0);
-	ck_assert_int_le(r, 1);
-	ck_assert(r == 1 ? member != NULL && e != LIVENESS_NONE : member == NULL && e == LIVENESS_NONE);
-	if (ev != NULL)
-		*ev = e;
-	return member;
-}
+/* liveness_group_step() held to its contract (tests/util.h). */
+#define step tu_group_step
 /* Enough members for the group's room to grow several times (by half, from 64 chunks). */
 #define MEMBERS 3000
 
@@ -172,7 +157,7 @@ START_TEST(add_out_of_memory_changes_nothing)
 	ck_assert_uint_eq(n_got, n_want);
 	for (i = 0; i < n_got; i++)
 		ck_assert_msg(got[i].member == want[i].member && got[i].ev == want[i].ev &&
-				  got[i].seq == want[i].seq && got[i].at == want[i].at,
+				      got[i].seq == want[i].seq && got[i].at == want[i].at,
 			      "step %zu differs from the group that never ran short", i);
 	/* Pings, then a death for each member left, and then nothing. */
 	ck_assert_uint_gt(n_got, MEMBERS / 3 * 2);
@@ -217,6 +202,125 @@ START_TEST(first_add_out_of_memory_leaves_group_empty)
 }
 END_TEST
 
+/* Members (1 on) whose add allocates, for resolution res; returns how many in at. */
+static size_t growth_points(struct liveness_group *g, struct liveness_hb *hbs, size_t n,
+			    const struct liveness_policy *p, unsigned *at, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned calls;
+		int r;
+
+		if (liveness_hb_init(&hbs[i], p, (liveness_time)(i % 600) * 100 * MS) != 0)
+			ck_abort_msg("init %zu", i);
+		wrap_reset();
+		r = liveness_group_add(g, &hbs[i]);
+		calls = wrap_calls(WRAP_ALIGNED_ALLOC);
+		wrap_reset();
+		if (r != 0 || calls > 1)
+			ck_abort_msg("member %zu: add %d, %u allocations", i, r, calls);
+		if (calls == 1) {
+			ck_assert_uint_lt(k, max);
+			at[k++] = (unsigned)i + 1;
+		}
+	}
+	return k;
+}
+
+/*
+ * The room for members grows as documented: the first member allocates, and
+ * the room then grows by half when short, from 64 chunks of 62 member
+ * pointers, keeping a chunk for every list of the wheel a member may start
+ * (256 slots at 1 s, 1024 at 100 ms, and the due and never lists) and room
+ * for every member. So the adds that allocate are these, and no other;
+ * members that leave (removed, or stepped dead) give their room back to
+ * those that join after them.
+ */
+START_TEST(room_grows_by_half)
+{
+	static const unsigned at_1s[] = {1, 63, 126, 189};
+	static const unsigned at_100ms[] = {1, 63, 126, 189, 284, 426, 638, 957};
+	struct liveness_policy p;
+	struct liveness_hb *hbs = calloc(MEMBERS, sizeof(*hbs)), *got;
+	struct liveness_group *g;
+	unsigned at[16];
+
+	ck_assert_ptr_nonnull(hbs);
+	ck_assert_int_eq(liveness_policy_init(&p, 30 * S, 90 * S), 0);
+	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
+	ck_assert_uint_eq(growth_points(g, hbs, 1000, &p, at, 16), 8);
+	ck_assert_mem_eq(at, at_100ms, sizeof(at_100ms));
+	liveness_group_free(g);
+
+	/* 1860 members fill the room of 288 chunks at 1 s; the 1861st would grow it. */
+	ck_assert_int_eq(liveness_group_new(&g, S, 0), 0);
+	ck_assert_uint_eq(growth_points(g, hbs, 1860, &p, at, 16), 4);
+	ck_assert_mem_eq(at, at_1s, sizeof(at_1s));
+	/* 100 leave, removed; 100 join: no allocation. */
+	for (int i = 0; i < 100; i++)
+		liveness_group_remove(g, &hbs[i]);
+	ck_assert_uint_eq(growth_points(g, hbs, 100, &p, at, 16), 0);
+	/* Every member dies in the silence; 1861 join again: only the last allocates. */
+	for (liveness_time t = 0; t != LIVENESS_NEVER; t = liveness_group_deadline(g))
+		while ((got = step(g, t, NULL, NULL)) != NULL)
+			;
+	ck_assert_uint_eq(growth_points(g, hbs, 1861, &p, at, 16), 1);
+	ck_assert_uint_eq(at[0], 1861);
+	liveness_group_free(g);
+	free(hbs);
+}
+END_TEST
+
+/*
+ * The room reserved is enough for the worst spread of members, with no
+ * allocation after the adds: every list of a 256-slot wheel started (each
+ * slot, the due list and the never list), and the other members on one
+ * slot, as many as the room at its fifth size (648 chunks) takes. Each list
+ * then holds a partly full chunk, 643 chunks in all. Stepping them all
+ * moves them between lists and allocates nothing either.
+ */
+START_TEST(room_is_enough_for_the_worst_spread)
+{
+	enum { BIG = 23923, N = BIG + 255 + 2 };
+	struct liveness_hb *hbs = calloc(N, sizeof(*hbs)), *got;
+	struct liveness_policy p;
+	struct liveness_group *g;
+	enum liveness_event ev;
+	unsigned calls;
+	int pings = 0;
+
+	ck_assert_ptr_nonnull(hbs);
+	ck_assert_int_eq(liveness_policy_init(&p, 30 * S, 90 * S), 0);
+	p.jitter = 0;
+	ck_assert_int_eq(liveness_group_new(&g, S, 100 * S), 0);
+	for (int i = 0; i < N; i++) {
+		/* One slot (130 s), 255 singles on the others, one overdue, one never due. */
+		liveness_time at = i < BIG	   ? 100 * S
+				   : i < BIG + 255 ? (liveness_time)(101 + i - BIG) * S
+				   : i == N - 2	   ? 0
+						   : LIVENESS_NEVER - 10;
+
+		if (liveness_hb_init(&hbs[i], &p, at) != 0 || liveness_group_add(g, &hbs[i]) != 0)
+			ck_abort_msg("member %d", i);
+	}
+	ck_assert_uint_eq(liveness_hb_deadline(&hbs[N - 1]), LIVENESS_NEVER);
+	ck_assert_uint_eq(liveness_group_deadline(g), 100 * S);
+	wrap_reset();
+	while ((got = step(g, 130 * S, &ev, NULL)) != NULL) {
+		if (ev != LIVENESS_PING || (got - hbs >= BIG && got - hbs != N - 2))
+			ck_abort_msg("member %d: %d", (int)(got - hbs), ev);
+		pings++;
+	}
+	calls = wrap_calls(WRAP_ALIGNED_ALLOC);
+	wrap_reset();
+	ck_assert_uint_eq(calls, 0);
+	ck_assert_int_eq(pings, BIG + 1);
+	liveness_group_free(g);
+	free(hbs);
+}
+END_TEST
+
 Suite *oom_suite(void)
 {
 	Suite *s = suite_create("oom");
@@ -225,6 +329,8 @@ Suite *oom_suite(void)
 	tcase_add_test(tc, init_out_of_memory_changes_nothing);
 	tcase_add_test(tc, add_out_of_memory_changes_nothing);
 	tcase_add_test(tc, first_add_out_of_memory_leaves_group_empty);
+	tcase_add_test(tc, room_grows_by_half);
+	tcase_add_test(tc, room_is_enough_for_the_worst_spread);
 	suite_add_tcase(s, tc);
 	return s;
 }

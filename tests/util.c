@@ -123,3 +123,19 @@ int tu_socket_exists(uint16_t local_port)
 	fclose(f);
 	return found;
 }
+
+struct liveness_hb *tu_group_step(struct liveness_group *g, liveness_time now,
+				  enum liveness_event *ev, uint32_t *seq)
+{
+	struct liveness_hb *member = (struct liveness_hb *)1;
+	enum liveness_event e = (enum liveness_event) - 1;
+	int r = liveness_group_step(g, now, &member, &e, seq);
+
+	ck_assert_int_ge(r, 0);
+	ck_assert_int_le(r, 1);
+	ck_assert(r == 1 ? member != NULL && e != LIVENESS_NONE
+			 : member == NULL && e == LIVENESS_NONE);
+	if (ev != NULL)
+		*ev = e;
+	return member;
+}

@@ -32,4 +32,13 @@ liveness_time tu_wait_readable(int fd, liveness_time timeout);
 /* Is the TCP socket of this local port still in the kernel's table? */
 int tu_socket_exists(uint16_t local_port);
 
+/*
+ * liveness_group_step() held to its contract, failing the test otherwise:
+ * 1 with a member and an event, or 0 with neither. Returns the member or
+ * NULL; the event goes to *ev and the sequence number to *seq (either may be
+ * NULL).
+ */
+struct liveness_hb *tu_group_step(struct liveness_group *g, liveness_time now,
+				  enum liveness_event *ev, uint32_t *seq);
+
 #endif
