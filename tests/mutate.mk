@@ -6,6 +6,8 @@
 #   make mutate MUTATE_SAMPLE=100          a random sample (the seed is printed)
 #   make mutate MUTATE_SAMPLE=100 MUTATE_SEED=42
 #   make mutate MUTATE_FILES=lib/plan.c MUTATE_JOBS=2
+#   make mutate MUTATE_SANITIZER=address   AddressSanitizer, not LeakSanitizer:
+#                                          kills memory-only mutants, several times slower
 #
 # The tool copies the tree to a scratch directory and builds there: a run
 # never touches this tree's sources, and an interrupted one leaves no mutant
@@ -20,6 +22,7 @@ MUTATE_FILES ?= lib/hb.c lib/group.c lib/plan.c lib/diagnose.c
 MUTATE_JOBS ?= 2
 MUTATE_SAMPLE ?=
 MUTATE_SEED ?=
+MUTATE_SANITIZER ?= leak
 MUTATE_REPORT ?= $(B)/mutate-report.txt
 # The suites that need no root, no network namespace and no other program.
 MUTATE_SUITES := time tcp diagnose hb group oom
@@ -32,6 +35,7 @@ MUTATE_OBJS := $(patsubst %.c,$(MUTATE_DIR)/%.o,$(MUTATE_TEST_SRCS) tests/run.c 
 
 mutate:
 	$(Q)python3 tests/mutate.py --jobs $(MUTATE_JOBS) --report $(MUTATE_REPORT) \
+		--sanitizer $(MUTATE_SANITIZER) \
 		$(if $(MUTATE_SAMPLE),--sample $(MUTATE_SAMPLE)) $(if $(MUTATE_SEED),--seed $(MUTATE_SEED)) \
 		$(MUTATE_FILES)
 
