@@ -395,32 +395,18 @@ static void assert_plan(pid_t pid, unsigned local, unsigned peer, const struct l
 		      t.user_timeout, plan->idle, plan->interval, plan->count, plan->user_timeout);
 }
 
-static int sysctl(const char *name)
-{
-	char path[128];
-	int v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", name);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fscanf(f, "%d", &v), 1);
-	fclose(f);
-	return v;
-}
-
 /* The kernel's defaults: keepalive off, this namespace's sysctls, no user timeout. */
 static void assert_defaults(pid_t pid, unsigned local, unsigned peer)
 {
 	struct liveness_tcp t;
 
 	audit(pid, local, peer, &t);
-	ck_assert_msg(!t.keepalive && t.idle == sysctl("tcp_keepalive_time") &&
-			      t.interval == sysctl("tcp_keepalive_intvl") &&
-			      t.count == sysctl("tcp_keepalive_probes") && t.user_timeout == 0,
-		      "pid %d %u->%u, outside the cgroup: keepalive %d %d:%d:%d user timeout %u",
-		      (int)pid, local, peer, t.keepalive, t.idle, t.interval, t.count,
-		      t.user_timeout);
+	ck_assert_msg(
+		!t.keepalive && t.idle == tu_sysctl_ipv4("tcp_keepalive_time") &&
+			t.interval == tu_sysctl_ipv4("tcp_keepalive_intvl") &&
+			t.count == tu_sysctl_ipv4("tcp_keepalive_probes") && t.user_timeout == 0,
+		"pid %d %u->%u, outside the cgroup: keepalive %d %d:%d:%d user timeout %u",
+		(int)pid, local, peer, t.keepalive, t.idle, t.interval, t.count, t.user_timeout);
 }
 
 /* A connection of this process (outside every transient cgroup) to the server. */

@@ -290,20 +290,6 @@ START_TEST(positive_linger_refused_on_nonblocking)
 }
 END_TEST
 
-static int read_sysctl(const char *name)
-{
-	char path[128];
-	int v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", name);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fscanf(f, "%d", &v), 1);
-	fclose(f);
-	return v;
-}
-
 START_TEST(system_matches_sysctls)
 {
 	struct liveness_tcp t;
@@ -311,9 +297,9 @@ START_TEST(system_matches_sysctls)
 
 	ck_assert_int_eq(liveness_tcp_system(&t), 0);
 	ck_assert_int_eq(t.keepalive, 0);
-	ck_assert_int_eq(t.idle, read_sysctl("tcp_keepalive_time"));
-	ck_assert_int_eq(t.interval, read_sysctl("tcp_keepalive_intvl"));
-	ck_assert_int_eq(t.count, read_sysctl("tcp_keepalive_probes"));
+	ck_assert_int_eq(t.idle, tu_sysctl_ipv4("tcp_keepalive_time"));
+	ck_assert_int_eq(t.interval, tu_sysctl_ipv4("tcp_keepalive_intvl"));
+	ck_assert_int_eq(t.count, tu_sysctl_ipv4("tcp_keepalive_probes"));
 	ck_assert_uint_eq(t.user_timeout, 0);
 	ck_assert_int_eq(t.linger, -1);
 	/* And what a fresh socket reports is the same. */

@@ -139,3 +139,17 @@ struct liveness_hb *tu_group_step(struct liveness_group *g, liveness_time now,
 		*ev = e;
 	return member;
 }
+
+int tu_sysctl_ipv4(const char *name)
+{
+	char path[128];
+	int v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", name);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%d", &v), 1);
+	fclose(f);
+	return v;
+}

@@ -32,6 +32,9 @@ liveness_time tu_wait_readable(int fd, liveness_time timeout);
 /* Is the TCP socket of this local port still in the kernel's table? */
 int tu_socket_exists(uint16_t local_port);
 
+/* The value of net.ipv4.NAME in this network namespace, failing the test if unreadable. */
+int tu_sysctl_ipv4(const char *name);
+
 /*
  * liveness_group_step() held to its contract, failing the test otherwise:
  * 1 with a member and an event, or 0 with neither. Returns the member or
