@@ -1,9 +1,9 @@
 /*
  * libFuzzer target for the schedule model and the planner: arbitrary
  * settings, flags and budgets. Invariants:
- *  - liveness_tcp_bound() never crashes; invalid settings or flags give
- *    LIVENESS_NEVER; the nominal schedule never exceeds the worst case;
- *    idle with keepalive off is LIVENESS_NEVER;
+ *  - liveness_tcp_bound() never crashes; invalid settings or flags give 0,
+ *    which no valid setting gives; the nominal schedule never exceeds the
+ *    worst case; idle with keepalive off is LIVENESS_NEVER;
  *  - liveness_tcp_plan() either fails with -EINVAL/-ERANGE leaving *t
  *    untouched, or returns valid settings whose idle and busy worst cases
  *    lie within [budget / 2, budget].
@@ -61,16 +61,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		worst = liveness_tcp_bound(&u, f & LIVENESS_BUSY);
 		nominal = liveness_tcp_bound(&u, (f & LIVENESS_BUSY) | LIVENESS_NOMINAL);
 		if (!valid(&u)) {
-			CHECK(worst == LIVENESS_NEVER && nominal == LIVENESS_NEVER);
+			CHECK(worst == 0 && nominal == 0);
 			continue;
 		}
+		CHECK(worst > 0 && nominal > 0);
 		if (!(f & LIVENESS_BUSY) && !u.keepalive)
 			CHECK(worst == LIVENESS_NEVER && nominal == LIVENESS_NEVER);
 		CHECK(nominal <= worst);
 		CHECK(nominal >= LIVENESS_SEC || (f & LIVENESS_BUSY));
 	}
 	if (flags & ~3)
-		CHECK(liveness_tcp_bound(&t, flags) == LIVENESS_NEVER);
+		CHECK(liveness_tcp_bound(&t, flags) == 0);
 
 	/* Budgets up to ~50 days, in nanoseconds, or the raw 64-bit value. */
 	if (budget & 2)
