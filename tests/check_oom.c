@@ -229,44 +229,85 @@ static size_t growth_points(struct liveness_group *g, struct liveness_hb *hbs, s
 }
 
 /*
- * The room for members grows as documented: the first member allocates, and
- * the room then grows by half when short, from 64 chunks of 62 member
- * pointers, keeping a chunk for every list of the wheel a member may start
- * (256 slots at 1 s, 1024 at 100 ms, and the due and never lists) and room
- * for every member. So the adds that allocate are these, and no other;
- * members that leave (removed, or stepped dead) give their room back to
+ * The documented rule, as a plain model: the room is counted in chunks of
+ * 512 bytes holding (512 - 2 pointers) / pointer member pointers (62 on
+ * LP64, 126 on ILP32); m members need a chunk for every 62 (or 126) of them
+ * and one more for each list they may start, at most one per list (slots +
+ * the due and never lists); when an add needs more, the room grows by half,
+ * and by 64 chunks at first. Fills at[] with the members (1 on) whose add
+ * grows it, among the first n; returns how many.
+ */
+static size_t model_growth(size_t n, size_t lists, unsigned *at, size_t max)
+{
+	size_t entries = (512 - 2 * sizeof(void *)) / sizeof(void *), room = 0, k = 0;
+
+	for (size_t m = 1; m <= n; m++) {
+		size_t need = (m + entries - 1) / entries + (m < lists ? m : lists);
+
+		if (need <= room)
+			continue;
+		room += room / 2 > 64 ? room / 2 : 64;
+		ck_assert_uint_ge(room, need);
+		ck_assert_uint_lt(k, max);
+		at[k++] = (unsigned)m;
+	}
+	return k;
+}
+
+/*
+ * The room for members grows as documented (model_growth()): the adds that
+ * allocate are the model's and no other, at 100 ms (1024 slots) and at 1 s
+ * (256), and on LP64 they are the figures the documentation's numbers give.
+ * Members that leave (removed, or stepped dead) give their room back to
  * those that join after them.
  */
 START_TEST(room_grows_by_half)
 {
-	static const unsigned at_1s[] = {1, 63, 126, 189};
+	static const unsigned at_1s[] = {1, 63, 126, 189, 1861};
 	static const unsigned at_100ms[] = {1, 63, 126, 189, 284, 426, 638, 957};
 	struct liveness_policy p;
-	struct liveness_hb *hbs = calloc(MEMBERS, sizeof(*hbs)), *got;
+	enum { MOST = 8000 }; /* enough for the fifth size at 1 s on ILP32 too (3781) */
+	struct liveness_hb *hbs = calloc(MOST, sizeof(*hbs)), *got;
 	struct liveness_group *g;
-	unsigned at[16];
+	unsigned at[16], want[16];
+	size_t n_want, fill;
 
 	ck_assert_ptr_nonnull(hbs);
 	ck_assert_int_eq(liveness_policy_init(&p, 30 * S, 90 * S), 0);
+	n_want = model_growth(1000, 1024 + 2, want, 16);
+	if (sizeof(void *) == 8) {
+		ck_assert_uint_eq(n_want, 8);
+		ck_assert_mem_eq(want, at_100ms, sizeof(at_100ms));
+	}
 	ck_assert_int_eq(liveness_group_new(&g, 100 * MS, 0), 0);
-	ck_assert_uint_eq(growth_points(g, hbs, 1000, &p, at, 16), 8);
-	ck_assert_mem_eq(at, at_100ms, sizeof(at_100ms));
+	ck_assert_uint_eq(growth_points(g, hbs, 1000, &p, at, 16), n_want);
+	ck_assert_mem_eq(at, want, n_want * sizeof(*want));
 	liveness_group_free(g);
 
-	/* 1860 members fill the room of 288 chunks at 1 s; the 1861st would grow it. */
+	/*
+	 * At 1 s: as many members as fill the room at its fourth size (1860 on
+	 * LP64, in 288 chunks), whose next one (the fifth growth) would grow it.
+	 */
+	n_want = model_growth(MOST - 1, 256 + 2, want, 16);
+	ck_assert_uint_ge(n_want, 5);
+	if (sizeof(void *) == 8) {
+		ck_assert_uint_eq(n_want, 5);
+		ck_assert_mem_eq(want, at_1s, sizeof(at_1s));
+	}
+	fill = want[4] - 1;
 	ck_assert_int_eq(liveness_group_new(&g, S, 0), 0);
-	ck_assert_uint_eq(growth_points(g, hbs, 1860, &p, at, 16), 4);
-	ck_assert_mem_eq(at, at_1s, sizeof(at_1s));
+	ck_assert_uint_eq(growth_points(g, hbs, fill, &p, at, 16), 4);
+	ck_assert_mem_eq(at, want, 4 * sizeof(*want));
 	/* 100 leave, removed; 100 join: no allocation. */
 	for (int i = 0; i < 100; i++)
 		liveness_group_remove(g, &hbs[i]);
 	ck_assert_uint_eq(growth_points(g, hbs, 100, &p, at, 16), 0);
-	/* Every member dies in the silence; 1861 join again: only the last allocates. */
+	/* Every member dies in the silence; fill + 1 join again: only the last allocates. */
 	for (liveness_time t = 0; t != LIVENESS_NEVER; t = liveness_group_deadline(g))
 		while ((got = step(g, t, NULL, NULL)) != NULL)
 			;
-	ck_assert_uint_eq(growth_points(g, hbs, 1861, &p, at, 16), 1);
-	ck_assert_uint_eq(at[0], 1861);
+	ck_assert_uint_eq(growth_points(g, hbs, fill + 1, &p, at, 16), 1);
+	ck_assert_uint_eq(at[0], fill + 1);
 	liveness_group_free(g);
 	free(hbs);
 }
