@@ -28,33 +28,10 @@
 #include <sys/socket.h>
 
 #include "../lib/internal.h"
+#include "fuzz_input.h"
 #include "liveness.h"
 
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x))                                                                          \
-			__builtin_trap();                                                          \
-	} while (0)
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-/* The next bytes of input as a number; zeros once the input runs out. */
-static uint64_t take(struct in *in, int bytes)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < bytes; i++) {
-		v = v << 8 | (in->n > 0 ? *in->p : 0);
-		if (in->n > 0)
-			in->p++, in->n--;
-	}
-	return v;
-}
 
 /* A number in [lo, hi]: one of the two ends as often as not, where the rules turn. */
 static uint64_t pick(struct in *in, uint64_t lo, uint64_t hi)

@@ -20,35 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "liveness.h"
-
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x))                                                                          \
-			__builtin_trap();                                                          \
-	} while (0)
 
 #define NHB 12
 #define NPOL 3
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t take(struct in *in, int bytes)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < bytes; i++) {
-		v = v << 8 | (in->n > 0 ? *in->p : 0);
-		if (in->n > 0)
-			in->p++, in->n--;
-	}
-	return v;
-}
 
 /* A time step: mostly small and forwards, sometimes backwards or enormous. */
 static liveness_time advance(struct in *in, liveness_time now)
