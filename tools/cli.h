@@ -34,5 +34,8 @@ int lvt_plan_main(int argc, char **argv);
 int lvt_doctor_main(int argc, char **argv);
 int lvt_run_main(int argc, char **argv);
 int lvt_audit_main(int argc, char **argv);
+int lvt_attach_main(int argc, char **argv);
+int lvt_detach_main(int argc, char **argv);
+int lvt_status_main(int argc, char **argv);
 
 #endif

@@ -29,6 +29,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli.h"
 #include "duration.h"
 #include "json.h"
@@ -318,53 +319,6 @@ static void cgroup_tree(const char *dir)
 	closedir(dp);
 }
 
-/* The mount point of the cgroup2 file system, from /proc/self/mountinfo. */
-static int cgroup2_mount(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[4096];
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char mnt[PATH_MAX], fstype[64];
-		const char *sep = strstr(line, " - ");
-
-		/* ID PARENT MAJ:MIN ROOT MOUNT_POINT ... - FSTYPE SOURCE OPTIONS */
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
-			continue;
-		snprintf(buf, len, "%s", mnt);
-		found = 1;
-	}
-	fclose(f);
-	return found;
-}
-
-/* PATH as a cgroup2 directory: as given, or under the cgroup2 mount. */
-static void resolve_cgroup(const char *arg, char *dir, size_t len)
-{
-	char mnt[PATH_MAX], probe[PATH_MAX + 16];
-
-	snprintf(probe, sizeof(probe), "%s/cgroup.procs", arg);
-	if (arg[0] == '/' && access(probe, R_OK) == 0) {
-		snprintf(dir, len, "%s", arg);
-		return;
-	}
-	if (!cgroup2_mount(mnt, sizeof(mnt)))
-		lvt_usage_error(
-			"audit: --cgroup %s: no such cgroup (no cgroup2 file system is mounted)",
-			arg);
-	if (snprintf(dir, len, "%s/%s", mnt, arg[0] == '/' ? arg + 1 : arg) >= (int)len)
-		lvt_usage_error("audit: --cgroup %s: path too long", arg);
-	snprintf(probe, sizeof(probe), "%s/cgroup.procs", dir);
-	if (access(probe, R_OK) != 0)
-		lvt_usage_error("audit: --cgroup %s: no such cgroup (neither %s nor %s/%s holds "
-				"cgroup.procs)",
-				arg, arg, mnt, arg[0] == '/' ? arg + 1 : arg);
-}
-
 static int by_socket(const void *a, const void *b)
 {
 	const struct conn *x = a, *y = b;
@@ -596,7 +550,7 @@ int lvt_audit_main(int argc, char **argv)
 	} else if (cgroup) {
 		char dir[PATH_MAX];
 
-		resolve_cgroup(cgroup, dir, sizeof(dir));
+		lvt_resolve_cgroup("audit", cgroup, dir, sizeof(dir));
 		lvt_json_str(&j, "cgroup", dir);
 		cgroup_tree(dir);
 	} else {

@@ -20,7 +20,8 @@ static const char run_usage[] =
 	"usage: liveness run --budget BUDGET [--debug] [--force] [--] PROGRAM [ARG ...]\n"
 	"       liveness run [--keepalive IDLE:INTERVAL:COUNT] [--user-timeout MS] [--debug]\n"
 	"                    [--force] [--] PROGRAM [ARG ...]\n"
-	"       liveness run --bpf --budget BUDGET [--debug] [--] PROGRAM [ARG ...]\n"
+	"       liveness run --bpf --budget BUDGET [--no-enforce] [--deaths] [--debug]\n"
+	"                    [--] PROGRAM [ARG ...]\n"
 	"\n"
 	"Run PROGRAM with libliveness-preload.so, which holds every TCP socket it creates,\n"
 	"connects or accepts to the settings of 'liveness plan BUDGET', or to the explicit\n"
@@ -37,8 +38,11 @@ static const char run_usage[] =
 	"\n"
 	"--bpf reaches every program: PROGRAM runs in a new child of your cgroup, where a\n"
 	"BPF program gives each TCP connection it makes or accepts the plan of BUDGET\n"
-	"(SO_LINGER excepted), and which is removed when PROGRAM exits. It needs Linux 5.9,\n"
-	"CAP_BPF and CAP_NET_ADMIN, and a build of liveness with the BPF part.\n";
+	"(SO_LINGER excepted), and which is removed when PROGRAM exits. A setting of the\n"
+	"program's own stays when at least as strict and is raised to the plan when looser\n"
+	"(--no-enforce: left alone). --deaths prints on exit how its connections died.\n"
+	"It needs Linux 5.14, CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN, and a build of\n"
+	"liveness with the BPF part.\n";
 
 /* Refuse, or with --force warn about, a program the shim cannot reach. */
 static void look_before_leap(const char *prog, int force)
@@ -69,7 +73,7 @@ int lvt_run_main(int argc, char **argv)
 	struct lvt_settings s;
 	char why[300], shim[4096], *preload;
 	const char *old;
-	int i, debug = 0, force = 0, bpf = 0;
+	int i, debug = 0, force = 0, bpf = 0, no_enforce = 0, deaths = 0;
 	size_t n;
 
 	for (i = 1; i < argc; i++) {
@@ -87,6 +91,10 @@ int lvt_run_main(int argc, char **argv)
 			debug = 1;
 		else if (strcmp(argv[i], "--bpf") == 0)
 			bpf = 1;
+		else if (strcmp(argv[i], "--no-enforce") == 0)
+			no_enforce = 1;
+		else if (strcmp(argv[i], "--deaths") == 0)
+			deaths = 1;
 		else if (strcmp(argv[i], "--force") == 0)
 			force = 1;
 		else if ((v = lvt_option(argc, argv, &i, "--budget")))
@@ -105,6 +113,10 @@ int lvt_run_main(int argc, char **argv)
 					"plan to every program, so there is nothing to force");
 		if (!budget)
 			lvt_usage_error("run: --bpf needs --budget");
+	} else if (no_enforce || deaths) {
+		lvt_usage_error("run: %s is an option of --bpf: the shim always holds a program's "
+				"own settings to the plan, and counts nothing",
+				no_enforce ? "--no-enforce" : "--deaths");
 #else
 		lvt_usage_error("run: --bpf: this build of liveness has no BPF part (it needs "
 				"libbpf, clang and bpftool when it is built)");
@@ -134,8 +146,15 @@ int lvt_run_main(int argc, char **argv)
 	    lvt_parse_user_timeout(user_timeout, &s.user_timeout, why, sizeof(why)) < 0)
 		lvt_usage_error("run: --user-timeout: %s", why);
 #ifdef LIVENESS_HAVE_BPF
-	if (bpf)
-		return lvt_run_bpf(&s.plan, argv + i, debug);
+	if (bpf) {
+		struct lvt_bpf_request req = {.plan = s.plan,
+					      .budget = s.budget,
+					      .enforce = !no_enforce,
+					      .deaths = deaths,
+					      .debug = debug};
+
+		return lvt_run_bpf(&req, argv + i);
+	}
 #endif
 	if (lvt_shim_path(shim, sizeof(shim)) < 0)
 		lvt_usage_error("run: %s not found: build it (make) or install it, or set "

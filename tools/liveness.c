@@ -1,7 +1,8 @@
 /*
  * liveness(1): plan TCP liveness settings for a budget, examine what this
- * system does today, audit the connections it holds, and run an unmodified
- * program under the shim.
+ * system does today, audit the connections it holds, run an unmodified
+ * program under the shim or the kernel's BPF, and attach a budget to the
+ * cgroup of a running service.
  * Exit status: 0 success, 1 doctor found something to change, 2 bad input;
  * run exits with the program's status (126 or 127 when it cannot start).
  */
@@ -26,8 +27,13 @@ static const char usage[] =
 	"       liveness run --budget BUDGET [--debug] [--force] [--] PROGRAM [ARG ...]\n"
 	"       liveness run [--keepalive IDLE:INTERVAL:COUNT] [--user-timeout MS] [--debug]\n"
 	"                    [--force] [--] PROGRAM [ARG ...]\n"
-	"       liveness run --bpf --budget BUDGET [--debug] [--] PROGRAM [ARG ...]\n"
+	"       liveness run --bpf --budget BUDGET [--no-enforce] [--deaths] [--debug]\n"
+	"                    [--] PROGRAM [ARG ...]\n"
 	"       liveness audit [--pid PID | --cgroup PATH | --all] [--json]\n"
+	"       liveness attach (--cgroup PATH | --unit NAME) --budget BUDGET [--retrofit]\n"
+	"                       [--no-enforce] [--debug]\n"
+	"       liveness detach (--cgroup PATH | --unit NAME)\n"
+	"       liveness status [--cgroup PATH | --unit NAME] [--json]\n"
 	"       liveness --version | -V\n"
 	"\n"
 	"  plan    socket options, worst cases, heartbeat, sysctl, shim and C for a budget\n"
@@ -37,6 +43,9 @@ static const char usage[] =
 	"          the shim, or with --bpf by the kernel\n"
 	"  audit   every TCP connection's settings and worst case; those that would\n"
 	"          never notice a vanished idle peer first\n"
+	"  attach  give a running service's cgroup a budget, kept by the kernel (BPF)\n"
+	"  detach  take it away again\n"
+	"  status  the attachments, and how their connections died\n"
 	"\n"
 	"BUDGET is a duration: 30s, 2m, 1h30m, 2500ms. --json prints one JSON object,\n"
 	"--systemd a drop-in for a service. 'liveness COMMAND --help' for more;\n"
@@ -165,8 +174,8 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd)
-		lvt_usage_error(
-			"a command is needed: plan, doctor, run or audit (liveness --help)");
+		lvt_usage_error("a command is needed: plan, doctor, run, audit, attach, detach or "
+				"status (liveness --help)");
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage, stdout);
 		return 0;
@@ -183,6 +192,13 @@ int main(int argc, char **argv)
 		return lvt_run_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)
 		return reported(cmd, lvt_audit_main(argc - 1, argv + 1));
-	lvt_usage_error("unknown command '%s': use plan, doctor, run or audit (liveness --help)",
+	if (strcmp(cmd, "attach") == 0)
+		return reported(cmd, lvt_attach_main(argc - 1, argv + 1));
+	if (strcmp(cmd, "detach") == 0)
+		return reported(cmd, lvt_detach_main(argc - 1, argv + 1));
+	if (strcmp(cmd, "status") == 0)
+		return reported(cmd, lvt_status_main(argc - 1, argv + 1));
+	lvt_usage_error("unknown command '%s': use plan, doctor, run, audit, attach, detach or "
+			"status (liveness --help)",
 			cmd);
 }

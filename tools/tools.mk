@@ -16,7 +16,7 @@ TOOLS_SHIM := $(B)/libliveness-preload.so
 TOOLS_ALL := $(TOOLS_CMD) $(TOOLS_SHIM)
 TOOLS_HDRS := $(wildcard tools/*.h)
 TOOLS_PARSERS := tools/duration.c tools/settings.c
-TOOLS_CMD_SRCS := tools/liveness.c tools/cmd_plan.c tools/cmd_doctor.c tools/cmd_run.c tools/cmd_audit.c tools/reach.c tools/json.c tools/exports.c \
+TOOLS_CMD_SRCS := tools/liveness.c tools/cmd_plan.c tools/cmd_doctor.c tools/cmd_run.c tools/cmd_audit.c tools/cmd_attach.c tools/cgroup.c tools/reach.c tools/json.c tools/exports.c \
 	$(TOOLS_PARSERS)
 
 # The BPF part of the command (liveness run --bpf) is built when clang,
@@ -124,7 +124,9 @@ $(TOOLS_SHIM): $(SHIM_OBJS) $(SHIM_LIB) tools/preload.map
 #   shim-setter: a program that applies its own plan with liveness_tcp_set()
 #   bpf-server, bpf-client: statically linked (no shim could reach them),
 #     setting no socket option of their own, run by the bpf suite under
-#     liveness run --bpf
+#     liveness run --bpf and liveness attach
+#   go-server: a Go server (CGO_ENABLED=0: static, and keepalive 15 s set by
+#     Go's runtime), built where Debian's golang-go is installed
 TOOLS_TEST_PROGS := $(B)/tests/shim-storm $(B)/tests/libshim-storm.so $(B)/tests/shim-setter
 TEST_PROG_CFLAGS = $(BASE_CFLAGS) $(CFLAGS) -pthread
 ifeq ($(TOOLS_BPF),1)
@@ -134,6 +136,17 @@ $(B)/tests/bpf-%: tests/bpf_%.c
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -static -o $@ $< $(LDFLAGS)
+
+GO ?= $(shell command -v go 2>/dev/null)
+ifneq ($(GO),)
+TOOLS_TEST_PROGS += $(B)/tests/go-server
+CHECK_CFLAGS += -DLIVENESS_HAVE_GO
+# Its own cache in the build directory: HOME may be unwritable (package builds).
+$(B)/tests/go-server: tests/go_server.go
+	$(call msg,GO,$@)
+	@mkdir -p $(@D)
+	$(Q)CGO_ENABLED=0 GOCACHE=$(abspath $(B))/go-cache GO111MODULE=off $(GO) build -o $@ $<
+endif
 endif
 
 $(B)/tests/libshim-storm.so: tests/shim_storm.c tests/shim_storm.h
