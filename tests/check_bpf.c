@@ -343,19 +343,22 @@ static int jvalue(const char *obj, const char *end, const char *key, char *buf, 
 	return 1;
 }
 
-/* The settings liveness audit --pid pid --json reports for its connection local -> peer. */
-static void audit(pid_t pid, unsigned local, unsigned peer, struct liveness_tcp *t)
+/*
+ * The settings liveness audit OPT VAL --json reports for its connection
+ * local -> peer; 0 if it lists none such.
+ */
+static int audit_by(const char *opt, const char *val, unsigned local, unsigned peer,
+		    struct liveness_tcp *t)
 {
-	char pid_s[16], want_l[32], want_p[32], l[64], p[64], v[64];
-	char *argv[] = {(char *)liveness(), "audit", "--pid", pid_s, "--json", NULL};
+	char want_l[32], want_p[32], l[64], p[64], v[64];
+	char *argv[] = {(char *)liveness(), "audit", (char *)opt, (char *)val, "--json", NULL};
 	struct sp_result r;
 	const char *o;
 
-	snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
 	snprintf(want_l, sizeof(want_l), "127.0.0.1:%u", local);
 	snprintf(want_p, sizeof(want_p), "127.0.0.1:%u", peer);
 	sp_run(argv, NULL, RUN_TIMEOUT, &r);
-	ck_assert_msg(r.status == 0, "audit --pid %d: %d %s", (int)pid, r.status, r.err);
+	ck_assert_msg(r.status == 0, "audit %s %s: %d %s", opt, val, r.status, r.err);
 	o = strstr(r.out, "\"list\"");
 	ck_assert_ptr_nonnull(o);
 	while ((o = strchr(o, '{'))) {
@@ -375,12 +378,22 @@ static void audit(pid_t pid, unsigned local, unsigned peer, struct liveness_tcp 
 			ck_assert(jvalue(o, end, "user_timeout_ms", v, sizeof(v)));
 			t->user_timeout = (unsigned)strtoul(v, NULL, 10);
 			sp_free(&r);
-			return;
+			return 1;
 		}
 		o = end;
 	}
-	ck_abort_msg("audit --pid %d: no connection %s -> %s in %s", (int)pid, want_l, want_p,
-		     r.out);
+	sp_free(&r);
+	return 0;
+}
+
+/* As audit_by(), for process pid, which must hold the connection. */
+static void audit(pid_t pid, unsigned local, unsigned peer, struct liveness_tcp *t)
+{
+	char pid_s[16];
+
+	snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
+	ck_assert_msg(audit_by("--pid", pid_s, local, peer, t),
+		      "audit --pid %d: no connection %u -> %u", (int)pid, local, peer);
 }
 
 static void assert_plan(pid_t pid, unsigned local, unsigned peer, const struct liveness_tcp *plan)
@@ -749,6 +762,576 @@ START_TEST(bad_input_and_no_rights_leave_nothing)
 }
 END_TEST
 
+/* ---- attach, detach, status ---- */
+
+/* A fresh cgroup, child of this process's: its directory in dir, its id returned. */
+static unsigned long long make_cgroup(const char *name, char *dir, size_t len)
+{
+	char own[8300];
+	struct stat st;
+
+	own_dir(own, sizeof(own));
+	snprintf(dir, len, "%s/%s", own, name);
+	rmdir(dir);
+	ck_assert_msg(mkdir(dir, 0755) == 0, "%s: %s", dir, strerror(errno));
+	ck_assert_int_eq(stat(dir, &st), 0);
+	return (unsigned long long)st.st_ino;
+}
+
+/* Kill every process of cgroup dir (cgroup.kill, Linux 5.14) and remove it. */
+static void remove_test_cgroup(const char *dir)
+{
+	char path[8500];
+	liveness_time deadline = liveness_now() + 5 * LIVENESS_SEC;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.kill", dir);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) >= 0) {
+		ck_assert_int_eq(write(fd, "1", 1), 1);
+		close(fd);
+	}
+	while (rmdir(dir) != 0 && errno == EBUSY && liveness_now() < deadline)
+		usleep(10000);
+	ck_assert_msg(access(dir, F_OK) != 0, "%s is left behind", dir);
+}
+
+/* Start argv in cgroup dir, its output read as start()'s. */
+static void start_in(struct proc *p, const char *dir, char *const argv[])
+{
+	char procs[8500];
+	int fds[2], fd;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	p->len = 0;
+	p->buf[0] = '\0';
+	p->pid = fork();
+	ck_assert_int_ge(p->pid, 0);
+	if (p->pid == 0) {
+		if ((fd = open(procs, O_WRONLY)) < 0 || write(fd, "0", 1) != 1)
+			_exit(126);
+		close(fd);
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	p->out = fds[0];
+}
+
+/* The command with up to 12 arguments; its result in r. */
+static void lv(struct sp_result *r, const char *const *args)
+{
+	char *argv[16];
+	int n = 0;
+
+	argv[n++] = (char *)liveness();
+	for (; *args && n < 15; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	sp_run(argv, NULL, RUN_TIMEOUT, r);
+}
+
+/* A number in liveness status --cgroup dir --json: "key": N. */
+static unsigned long long status_count(const char *dir, const char *key)
+{
+	const char *args[] = {"status", "--cgroup", dir, "--json", NULL};
+	struct sp_result r;
+	char v[64];
+	unsigned long long n;
+
+	lv(&r, args);
+	ck_assert_msg(r.status == 0, "status: %d %s", r.status, r.err);
+	ck_assert_msg(jvalue(r.out, r.out + strlen(r.out), key, v, sizeof(v)), "no %s in %s", key,
+		      r.out);
+	n = strtoull(v, NULL, 10);
+	sp_free(&r);
+	return n;
+}
+
+/* The connection local -> peer as audit --cgroup dir finds it, waiting for its accept(). */
+static void audit_cg(const char *dir, unsigned local, unsigned peer, struct liveness_tcp *t)
+{
+	liveness_time deadline = liveness_now() + 3 * LIVENESS_SEC;
+
+	while (!audit_by("--cgroup", dir, local, peer, t)) {
+		ck_assert_msg(liveness_now() < deadline, "audit --cgroup %s: no %u -> %u", dir,
+			      local, peer);
+		usleep(20000);
+	}
+}
+
+static void assert_plan_cg(const char *dir, unsigned local, unsigned peer,
+			   const struct liveness_tcp *plan)
+{
+	struct liveness_tcp t;
+
+	audit_cg(dir, local, peer, &t);
+	ck_assert_msg(t.keepalive && t.idle == plan->idle && t.interval == plan->interval &&
+			      t.count == plan->count && t.user_timeout == plan->user_timeout,
+		      "%u->%u: keepalive %d %d:%d:%d user timeout %u; planned %d:%d:%d %u", local,
+		      peer, t.keepalive, t.idle, t.interval, t.count, t.user_timeout, plan->idle,
+		      plan->interval, plan->count, plan->user_timeout);
+}
+
+/* A connection of this process to port on loopback; its local port in *local. */
+static int connect_port(unsigned port, unsigned *local)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "connect %u: %s", port,
+		      strerror(errno));
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*local = ntohs(a.sin_port);
+	return fd;
+}
+
+/* The first line of p's output not taken yet that contains text, within timeout. */
+static void wait_text(struct proc *p, const char *text, liveness_time timeout)
+{
+	liveness_time deadline = liveness_now() + timeout;
+	char *at;
+
+	while (!(at = strstr(p->buf, text))) {
+		struct pollfd pf = {.fd = p->out, .events = POLLIN};
+		ssize_t n;
+
+		ck_assert_msg(liveness_now() < deadline, "no '%s' in time; output: %s", text,
+			      p->buf);
+		if (poll(&pf, 1, liveness_poll_timeout(deadline, liveness_now())) <= 0)
+			continue;
+		n = read(p->out, p->buf + p->len, sizeof(p->buf) - 1 - p->len);
+		ck_assert_msg(n > 0, "output ended before '%s': %s", text, p->buf);
+		p->len += (size_t)n;
+		p->buf[p->len] = '\0';
+	}
+	at[0] = '#'; /* taken */
+}
+
+#define PORT_C 7411	/* the static C server, in cgroup A */
+#define PORT_GO 7412	/* the Go server, in A */
+#define PORT_SOCAT 7413 /* socat, in A */
+#define PORT_PY 7414	/* python3 -m http.server, in A */
+#define PORT_GO_B 7415	/* the Go server in B, attached with --no-enforce */
+
+#ifdef LIVENESS_HAVE_GO
+/*
+ * (e) attach reaches servers that are already running, of every kind: a
+ * static C server, a Go server (CGO_ENABLED=0), socat and python3's
+ * http.server, in one cgroup A attached with --retrofit. Each server's end
+ * holds the plan, as audit reads it: the Go server's own 15 s keepalive is
+ * raised to the plan (status counts the two calls), and python's connection
+ * made before the attach is reached by --retrofit. The same Go server in a
+ * cgroup B attached with --no-enforce keeps its own 15 s, a worst case of
+ * at least 30 s where the plan's is under 10 s. This test's own ends, outside,
+ * keep the kernel's defaults. With every packet of A's ports dropped, the
+ * kernel ends each server's connection within liveness_tcp_bound() + 0.1 s,
+ * status counts them as keepalive timeouts and nothing else, and the programs
+ * see it; the retrofitted one too. After detach, a new connection of the
+ * same server keeps the defaults.
+ */
+START_TEST(attach_reaches_running_servers_of_every_kind)
+{
+	struct proc c_srv, go, socat, py, go_b;
+	char a[8400], b[8400], port[5][8], want[64];
+	const unsigned ports[5] = {PORT_C, PORT_GO, PORT_SOCAT, PORT_PY, PORT_GO_B};
+	unsigned local[5], pre_local, again_local;
+	int fd[5], pre, again;
+	struct liveness_tcp plan, t;
+	liveness_time bound, t0, took;
+	struct sp_result r;
+	char srv_path[4096], go_path[4096], socat_listen[64];
+
+	if (!ready("attach"))
+		return;
+	ck_assert_int_eq(liveness_tcp_plan(&plan, 10 * LIVENESS_SEC), 0);
+	bound = liveness_tcp_bound(&plan, LIVENESS_IDLE);
+	make_cgroup("liveness-test-a", a, sizeof(a));
+	make_cgroup("liveness-test-b", b, sizeof(b));
+	for (int i = 0; i < 5; i++)
+		snprintf(port[i], sizeof(port[i]), "%u", ports[i]);
+	sp_path(srv_path, sizeof(srv_path), "tests/bpf-server");
+	sp_path(go_path, sizeof(go_path), "tests/go-server");
+	snprintf(socat_listen, sizeof(socat_listen), "TCP-LISTEN:%u,bind=127.0.0.1,reuseaddr,fork",
+		 PORT_SOCAT);
+	{
+		char *c_argv[] = {srv_path, port[0], NULL};
+		char *go_argv[] = {go_path, port[1], NULL};
+		char *socat_argv[] = {"socat", socat_listen, "EXEC:cat", NULL};
+		char *py_argv[] = {"python3", "-u",	"-m",	     "http.server",
+				   port[3],   "--bind", "127.0.0.1", NULL};
+		char *go_b_argv[] = {go_path, port[4], NULL};
+
+		start_in(&c_srv, a, c_argv);
+		start_in(&go, a, go_argv);
+		start_in(&socat, a, socat_argv);
+		start_in(&py, a, py_argv);
+		start_in(&go_b, b, go_b_argv);
+	}
+	for (int i = 0; i < 5; i++)
+		ck_assert_msg(sp_wait_listen((uint16_t)ports[i], 10 * LIVENESS_SEC) == 1,
+			      "nothing listens on %u", ports[i]);
+
+	/* Made before the attach: only --retrofit reaches python's end of it. */
+	pre = connect_port(PORT_PY, &pre_local);
+	{
+		const char *args[] = {"attach", "--cgroup",   a,   "--budget",
+				      "10s",	"--retrofit", NULL};
+
+		lv(&r, args);
+		ck_assert_msg(r.status == 0, "attach A: %d %s", r.status, r.err);
+		ck_assert_msg(strstr(r.out, "\nliveness: attach: 1 existing connections given"),
+			      "%s", r.out);
+		sp_free(&r);
+	}
+	{
+		const char *args[] = {"attach", "--cgroup",	b,   "--budget",
+				      "10s",	"--no-enforce", NULL};
+
+		lv(&r, args);
+		ck_assert_msg(r.status == 0, "attach B: %d %s", r.status, r.err);
+		sp_free(&r);
+	}
+	for (int i = 0; i < 5; i++)
+		fd[i] = connect_port(ports[i], &local[i]);
+	snprintf(want, sizeof(want), "accepted %u", local[0]);
+	wait_line(&c_srv, want, 5 * LIVENESS_SEC);
+	snprintf(want, sizeof(want), "accepted %u", local[1]);
+	wait_line(&go, want, 5 * LIVENESS_SEC);
+	snprintf(want, sizeof(want), "accepted %u", local[4]);
+	wait_line(&go_b, want, 5 * LIVENESS_SEC);
+
+	for (int i = 0; i < 4; i++)
+		assert_plan_cg(a, ports[i], local[i], &plan);
+	assert_plan_cg(a, PORT_PY, pre_local, &plan);
+	/* Go's runtime set 15 s for both; unenforced, they stay, and so does the rest of the plan.
+	 */
+	audit_cg(b, PORT_GO_B, local[4], &t);
+	ck_assert_msg(t.keepalive && t.idle == 15 && t.interval == 15 && t.count == plan.count &&
+			      t.user_timeout == plan.user_timeout,
+		      "Go under --no-enforce: %d %d:%d:%d %u", t.keepalive, t.idle, t.interval,
+		      t.count, t.user_timeout);
+	ck_assert_msg(liveness_tcp_bound(&t, LIVENESS_IDLE) >= 30 * LIVENESS_SEC &&
+			      bound < 10 * LIVENESS_SEC,
+		      "Go unenforced: %lld ms, plan %lld ms",
+		      (long long)(liveness_tcp_bound(&t, LIVENESS_IDLE) / LIVENESS_MSEC),
+		      (long long)(bound / LIVENESS_MSEC));
+	for (int i = 0; i < 5; i++)
+		assert_defaults(getpid(), local[i], ports[i]);
+	ck_assert_int_eq(status_count(a, "configured"), 4);
+	ck_assert_int_eq(status_count(a, "retrofitted"), 1);
+	ck_assert_int_eq(status_count(a, "raised"), 2); /* Go's idle time and interval */
+	ck_assert_int_eq(status_count(b, "raised"), 0);
+
+	for (int i = 0; i < 4; i++)
+		tu_drop_port((uint16_t)ports[i]);
+	t0 = liveness_now();
+	while (status_count(a, "keepalive-timeout") < 4) {
+		ck_assert_msg(liveness_now() - t0 < bound + LIVENESS_SEC,
+			      "not every connection of A ended in time");
+		usleep(50000);
+	}
+	took = liveness_now() - t0;
+	ck_assert_msg(took <= bound + 100 * LIVENESS_MSEC,
+		      "A's connections: %lld ms, bound %lld ms", (long long)(took / LIVENESS_MSEC),
+		      (long long)(bound / LIVENESS_MSEC));
+	ck_assert_msg(took >= (liveness_time)plan.idle * LIVENESS_SEC, "too soon: %lld ms",
+		      (long long)(took / LIVENESS_MSEC));
+	for (const char *k = "closed"; k; k = NULL)
+		ck_assert_int_eq(status_count(a, k), 0);
+	ck_assert_int_eq(status_count(a, "reset"), 0);
+	ck_assert_int_eq(status_count(a, "retransmit-timeout"), 0);
+	ck_assert_int_eq(status_count(a, "other"), 0);
+	/* The programs saw it, python on the retrofitted connection too (two timeouts). */
+	snprintf(want, sizeof(want), "lost %u ETIMEDOUT", local[0]);
+	wait_line(&c_srv, want, LIVENESS_SEC);
+	snprintf(want, sizeof(want), "lost %u ", local[1]);
+	wait_line(&go, want, LIVENESS_SEC);
+	wait_text(&py, "Request timed out", LIVENESS_SEC);
+	wait_text(&py, "Request timed out", LIVENESS_SEC);
+	tu_undrop();
+
+	{
+		const char *args[] = {"detach", "--cgroup", a, NULL};
+
+		lv(&r, args);
+		ck_assert_msg(r.status == 0, "detach: %d %s", r.status, r.err);
+		sp_free(&r);
+	}
+	again = connect_port(PORT_C, &again_local);
+	snprintf(want, sizeof(want), "accepted %u", again_local);
+	wait_line(&c_srv, want, 5 * LIVENESS_SEC);
+	audit_cg(a, PORT_C, again_local, &t);
+	ck_assert_msg(!t.keepalive && t.user_timeout == 0, "after detach: %d %u", t.keepalive,
+		      t.user_timeout);
+	{
+		const char *args[] = {"status", "--cgroup", a, NULL};
+
+		lv(&r, args);
+		ck_assert_msg(r.status == 1 && strstr(r.err, "no liveness attachment"), "%d %s",
+			      r.status, r.err);
+		sp_free(&r);
+	}
+	{
+		const char *args[] = {"detach", "--cgroup", b, NULL};
+
+		lv(&r, args);
+		ck_assert_int_eq(r.status, 0);
+		sp_free(&r);
+	}
+	close(again);
+	close(pre);
+	for (int i = 0; i < 5; i++)
+		close(fd[i]);
+	remove_test_cgroup(a);
+	remove_test_cgroup(b);
+	finish(&c_srv);
+	finish(&go);
+	finish(&socat);
+	finish(&py);
+	finish(&go_b);
+}
+END_TEST
+#endif
+
+/* The attachment directory of cgroup id under the bpf file system, in buf. */
+static void pinned_dir(unsigned long long id, char *buf, size_t len)
+{
+	char line[4096], mnt[4096] = "", type[64];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+
+		if (sep && sscanf(sep + 3, "%63s", type) == 1 && strcmp(type, "bpf") == 0 &&
+		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1)
+			break;
+		mnt[0] = '\0';
+	}
+	fclose(f);
+	snprintf(buf, len, "%s/liveness/cgroup-%llu", mnt[0] ? mnt : "/sys/fs/bpf", id);
+}
+
+/* Nothing of an attachment to cgroup id: no pinned directory, no tmp-, no link. */
+static void assert_unattached(unsigned long long id)
+{
+	char dir[4300], base[4300];
+	liveness_time deadline = liveness_now() + LIVENESS_SEC;
+	struct dirent *e;
+	DIR *d;
+
+	pinned_dir(id, dir, sizeof(dir));
+	ck_assert_msg(access(dir, F_OK) != 0, "%s is left", dir);
+	snprintf(base, sizeof(base), "%s", dir);
+	*strrchr(base, '/') = '\0';
+	if ((d = opendir(base))) {
+		while ((e = readdir(d)))
+			ck_assert_msg(strncmp(e->d_name, "tmp-", 4) != 0, "%s/%s is left", base,
+				      e->d_name);
+		closedir(d);
+	}
+	while (sockops_links(id) && liveness_now() < deadline)
+		usleep(10000);
+	ck_assert_msg(!sockops_links(id), "a sock_ops link is left on cgroup %llu", id);
+}
+
+/*
+ * Whether a connection made from cgroup dir gets settings: a child joins
+ * it, connects to a listener of this process and reports SO_KEEPALIVE.
+ */
+static int keepalive_in(const char *dir)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), status;
+	pid_t pid;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(l, 4), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char procs[8500];
+		int fd, on = 0;
+		socklen_t olen = sizeof(on);
+
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		if ((fd = open(procs, O_WRONLY)) < 0 || write(fd, "0", 1) != 1)
+			_exit(3);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &olen) != 0)
+			_exit(4);
+		_exit(on ? 1 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	close(l);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) <= 1, "child: %d", status);
+	return WEXITSTATUS(status);
+}
+
+/*
+ * (f) attach, detach and status refuse bad input (2) and missing rights
+ * (1) in one line with nothing attached; an attach killed with SIGKILL
+ * after pinning or after naming its attachment leaves nothing at work (a
+ * connection from the cgroup keeps the defaults), and the next command
+ * removes what it left; then attach works, and detach returns new
+ * connections to the defaults.
+ */
+START_TEST(attach_refuses_bad_input_and_survives_sigkill)
+{
+	static const char *const steps[] = {"pinned", "named"};
+	char a[8400], lvp[4096];
+	unsigned long long id;
+	struct sp_result r;
+
+	if (!ready("attach refusals"))
+		return;
+	id = make_cgroup("liveness-test-k", a, sizeof(a));
+	{
+		const struct {
+			const char *args[8];
+			int status;
+			const char *says;
+		} cases[] = {
+			{{"attach", "--cgroup", "/liveness-no-such-cgroup", "--budget", "10s"},
+			 2,
+			 "no such cgroup"},
+			{{"attach", "--unit", "liveness-no-such.service", "--budget", "10s"},
+			 2,
+			 "--unit liveness-no-such.service"},
+			{{"attach", "--cgroup", a, "--budget", "1ms"}, 2, "too short"},
+			{{"attach", "--cgroup", a}, 2, "--budget is needed"},
+			{{"attach", "--cgroup", a, "--unit", "x.service", "--budget", "10s"},
+			 2,
+			 "not both"},
+			{{"detach", "--cgroup", a}, 1, "no liveness attachment"},
+			{{"status", "--cgroup", a}, 1, "no liveness attachment"},
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			lv(&r, cases[i].args);
+			ck_assert_msg(r.status == cases[i].status, "case %zu: %d %s", i, r.status,
+				      r.err);
+			ck_assert_msg(strstr(r.err, cases[i].says) &&
+					      strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+				      "case %zu: %s", i, r.err);
+			sp_free(&r);
+			assert_unattached(id);
+		}
+	}
+	snprintf(lvp, sizeof(lvp), "%s", liveness());
+	{
+		char *argv[] = {"capsh",
+				"--drop=cap_bpf,cap_sys_admin",
+				"--",
+				"-c",
+				"exec \"$0\" \"$@\"",
+				lvp,
+				"attach",
+				"--cgroup",
+				a,
+				"--budget",
+				"10s",
+				NULL};
+
+		sp_run(argv, NULL, RUN_TIMEOUT, &r);
+		ck_assert_msg(r.status == 1 && strstr(r.err, "CAP_BPF") &&
+				      strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+			      "without CAP_BPF: %d %s", r.status, r.err);
+		sp_free(&r);
+		assert_unattached(id);
+	}
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		char env_kill[64];
+		char *env[] = {env_kill, NULL};
+		char *argv[] = {lvp, "attach", "--cgroup", a, "--budget", "10s", NULL};
+		const char *status_args[] = {"status", NULL};
+
+		snprintf(env_kill, sizeof(env_kill), "LIVENESS_TEST_KILL_AT=%s", steps[i]);
+		sp_run(argv, env, RUN_TIMEOUT, &r);
+		ck_assert_msg(r.status == 128 + SIGKILL, "killed at %s: %d %s", steps[i], r.status,
+			      r.err);
+		sp_free(&r);
+		ck_assert_msg(keepalive_in(a) == 0, "killed at %s: a half-made attachment works",
+			      steps[i]);
+		lv(&r, status_args);
+		ck_assert_int_eq(r.status, 0);
+		sp_free(&r);
+		assert_unattached(id);
+	}
+	{
+		const char *args[] = {"attach", "--cgroup", a, "--budget", "10s", NULL};
+
+		lv(&r, args);
+		ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
+		sp_free(&r);
+	}
+	ck_assert_int_eq(keepalive_in(a), 1);
+	{
+		const char *args[] = {"detach", "--cgroup", a, NULL};
+
+		lv(&r, args);
+		ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
+		sp_free(&r);
+	}
+	ck_assert_int_eq(keepalive_in(a), 0);
+	assert_unattached(id);
+	remove_test_cgroup(a);
+}
+END_TEST
+
+/*
+ * (g) run --bpf --deaths counts how the program's connections ended: one
+ * whose peer closed in order, one its peer reset (SO_LINGER 0), as the
+ * kernel ended them, and prints them when the program exits.
+ */
+START_TEST(run_counts_deaths_by_cause)
+{
+	struct proc srv;
+	char lvp[4096], path[4096], port[16], want[32];
+	char *argv[] = {lvp, "run", "--bpf", "--budget", "10s", "--deaths", "--", path, port, NULL};
+	struct linger lg = {1, 0};
+	unsigned l1, l2;
+	int c1, c2;
+
+	if (!ready("deaths"))
+		return;
+	snprintf(lvp, sizeof(lvp), "%s", liveness());
+	sp_path(path, sizeof(path), "tests/bpf-server");
+	snprintf(port, sizeof(port), "%d", SERVER_PORT);
+	start(&srv, argv);
+	wait_line(&srv, "listening ", 5 * LIVENESS_SEC);
+	ck_assert_int_eq(sp_wait_listen(SERVER_PORT, 5 * LIVENESS_SEC), 1);
+	c1 = connect_port(SERVER_PORT, &l1);
+	c2 = connect_port(SERVER_PORT, &l2);
+	snprintf(want, sizeof(want), "accepted %u", l2);
+	wait_line(&srv, want, 5 * LIVENESS_SEC);
+	close(c1);
+	snprintf(want, sizeof(want), "closed %u", l1);
+	wait_line(&srv, want, 5 * LIVENESS_SEC);
+	ck_assert_int_eq(setsockopt(c2, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	close(c2);
+	snprintf(want, sizeof(want), "lost %u ECONNRESET", l2);
+	wait_line(&srv, want, 5 * LIVENESS_SEC);
+	ck_assert_int_eq(kill(srv.pid, SIGTERM), 0);
+	wait_text(&srv,
+		  "liveness: run: 2 connections configured, 0 settings of the program "
+		  "raised; deaths: closed 1, reset 1, refused 0, unreachable 0, "
+		  "keepalive-timeout 0, retransmit-timeout 0, other 0\n",
+		  5 * LIVENESS_SEC);
+	ck_assert_int_eq(finish(&srv), 128 + SIGTERM);
+}
+END_TEST
+
 #else /* !LIVENESS_HAVE_BPF */
 
 /*
@@ -788,10 +1371,20 @@ Suite *bpf_suite(void)
 	tcase_add_test(tc, static_server_detects_a_vanished_peer_in_budget);
 	tcase_add_test(tc, status_passes_through_and_nothing_stays);
 	tcase_add_test(tc, bad_input_and_no_rights_leave_nothing);
+	tcase_add_test(tc, run_counts_deaths_by_cause);
 #else
 	tcase_add_test(tc, without_the_bpf_part_run_says_so);
 #endif
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
+#ifdef LIVENESS_HAVE_BPF
+	tc = tcase_create("attach");
+#ifdef LIVENESS_HAVE_GO
+	tcase_add_test(tc, attach_reaches_running_servers_of_every_kind);
+#endif
+	tcase_add_test(tc, attach_refuses_bad_input_and_survives_sigkill);
+	tcase_set_timeout(tc, 90);
+	suite_add_tcase(s, tc);
+#endif
 	return s;
 }

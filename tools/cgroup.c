@@ -1,5 +1,6 @@
 /* The cgroup2 file system as the liveness command finds it (tools/cgroup.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,11 @@ void lvt_resolve_unit(const char *cmd, const char *unit, char *dir, size_t len)
 		lvt_usage_error("%s: --unit %s: pipe: %s", cmd, unit, strerror(errno));
 	fflush(NULL);
 	if ((pid = fork()) == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		/* Its own complaints would make the error more than one line. */
+		if (null >= 0)
+			dup2(null, 2);
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
@@ -115,6 +121,11 @@ void lvt_resolve_unit(const char *cmd, const char *unit, char *dir, size_t len)
 	if (WEXITSTATUS(status) == 127)
 		lvt_usage_error("%s: --unit %s: systemctl not found: is this a systemd system? "
 				"Give the cgroup with --cgroup",
+				cmd, unit);
+	/* sd_booted()'s test: systemd is the init system when this directory exists. */
+	if (WEXITSTATUS(status) != 0 && access("/run/systemd/system", F_OK) != 0)
+		lvt_usage_error("%s: --unit %s: systemd is not running here: give the cgroup "
+				"with --cgroup",
 				cmd, unit);
 	if ((nl = strchr(cg, '\n')))
 		*nl = '\0';
