@@ -161,8 +161,9 @@ lint-man:
 	$(call msg,LINT,man)
 	$(Q)$(if $(MAN_PAGES),mandoc -Tlint -W warning $(MAN_SOURCES),echo "no man pages" >&2; exit 1)
 
-demo: deps $(B)/examples/scenarios
-	$(Q)$(B)/examples/scenarios
+# The last row runs a static server under the command's run --bpf, where it is built.
+demo: deps $(B)/examples/scenarios $(TOOLS_CMD) $(filter %/bpf-server,$(TOOLS_TEST_PROGS))
+	$(Q)LIVENESS_BUILD=$(B) $(B)/examples/scenarios
 
 install: all install-tools install-cmake
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \

@@ -6,7 +6,9 @@
  * host rebooted) and prints what the kernel's defaults would take, what a
  * socket tuned by liveness_tcp_plan() took, and why liveness_diagnose()
  * says it died. Rows that need root are listed as skipped, with the reason,
- * when the namespace cannot be made. Run it with `make demo`.
+ * when the namespace cannot be made. The last row is a program nobody can
+ * change: a static binary under `liveness run --bpf` ($LIVENESS_BUILD, or
+ * build/, holds the command and the server). Run it with `make demo`.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -401,6 +403,114 @@ static int host_gone(enum liveness_cause *cause, liveness_time *took, liveness_t
 	return r;
 }
 
+/* Why a row could not run here (its run returned 1), for the table. */
+static char skip_why[200];
+
+/* A line of the pipe fd that starts with prefix, within timeout; 0 if none came. */
+static int read_line(int fd, const char *prefix, char *line, size_t len, liveness_time timeout)
+{
+	liveness_time deadline = liveness_now() + timeout;
+	size_t n = 0;
+
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		char c;
+
+		if (poll(&p, 1, liveness_poll_timeout(deadline, liveness_now())) <= 0)
+			return 0;
+		if (read(fd, &c, 1) != 1)
+			return 0;
+		if (c != '\n') {
+			if (n + 1 < len)
+				line[n++] = c;
+			continue;
+		}
+		line[n] = '\0';
+		if (strncmp(line, prefix, strlen(prefix)) == 0)
+			return 1;
+		n = 0;
+	}
+}
+
+/*
+ * An unmodified, statically linked server (the bpf suite's tests/bpf_server.c:
+ * no socket option of its own, no shim can reach it) under `liveness run
+ * --bpf`, whose kernel-side programs give its connections the plan. Its
+ * peer vanishes; the time is until its own read() fails, the cause what the
+ * command's death counts say when it exits. Skipped where the command, the
+ * server or the BPF part is missing, or the kernel refuses the programs.
+ */
+static int static_under_bpf(enum liveness_cause *cause, liveness_time *took, liveness_time *bound)
+{
+	const char *build = getenv("LIVENESS_BUILD");
+	char lv[4096], srv[4096], budget[32], port[16], line[512], want[64];
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	int out[2], fd, status;
+	liveness_time t0;
+	pid_t pid;
+
+	snprintf(lv, sizeof(lv), "%s/liveness", build ? build : "build");
+	snprintf(srv, sizeof(srv), "%s/tests/bpf-server", build ? build : "build");
+	if (access(lv, X_OK) != 0 || access(srv, X_OK) != 0) {
+		snprintf(skip_why, sizeof(skip_why), "needs a build with the BPF part (%.150s)",
+			 srv);
+		return 1;
+	}
+	snprintf(budget, sizeof(budget), "%llums", (unsigned long long)(BUDGET / LIVENESS_MSEC));
+	snprintf(port, sizeof(port), "%u", next_port);
+	if (pipe(out) != 0)
+		return -1;
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		close(out[0]);
+		execl(lv, lv, "run", "--bpf", "--budget", budget, "--deaths", "--", srv, port,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	if (pid < 0 || !read_line(out[0], "listening ", line, sizeof(line), 5 * LIVENESS_SEC)) {
+		snprintf(skip_why, sizeof(skip_why), "liveness run --bpf could not start: %.150s",
+			 line);
+		if (pid > 0)
+			waitpid(pid, &status, 0);
+		close(out[0]);
+		return 1;
+	}
+	fd = connect_to(next_port++);
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&a, &alen) != 0)
+		goto fail;
+	snprintf(want, sizeof(want), "accepted %u", ntohs(a.sin_port));
+	if (!read_line(out[0], want, line, sizeof(line), 5 * LIVENESS_SEC))
+		goto fail;
+	*bound = liveness_tcp_bound(&plan, LIVENESS_IDLE);
+	netns_drop_port((uint16_t)atoi(port));
+	t0 = liveness_now();
+	snprintf(want, sizeof(want), "lost %u ", ntohs(a.sin_port));
+	if (!read_line(out[0], want, line, sizeof(line), *bound + LIVENESS_SEC))
+		goto fail;
+	*took = liveness_now() - t0;
+	netns_undrop();
+	kill(pid, SIGTERM);
+	if (read_line(out[0], "liveness: run: ", line, sizeof(line), 5 * LIVENESS_SEC) &&
+	    strstr(line, "keepalive-timeout 1"))
+		*cause = LIVENESS_KEEPALIVE_TIMEOUT;
+	waitpid(pid, &status, 0);
+	close(out[0]);
+	liveness_abort(fd);
+	return 0;
+fail:
+	netns_undrop();
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	close(out[0]);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 static void seconds(char *buf, size_t len, liveness_time t)
 {
 	if (t == LIVENESS_NEVER)
@@ -417,7 +527,7 @@ int main(int argc, char **argv)
 {
 	struct liveness_tcp sys;
 	char why[256], stock_idle[64], stock_busy[64];
-	int have_netns, i, failed = 0;
+	int have_netns, i, r, failed = 0;
 	struct row rows[] = {
 		{"peer process killed (kill -9): FIN", "1 RTT", 0, peer_exits},
 		{"peer aborted: RST", "1 RTT", 0, peer_aborts},
@@ -429,6 +539,8 @@ int main(int argc, char **argv)
 		{"peer application hung (SIGSTOP)", "never: its kernel ACKs", 1, peer_hung},
 		{"peer stopped reading (zero window)", "never: probes answered", 1, peer_stuck},
 		{"peer host vanished, heartbeat first", stock_idle, 1, host_gone},
+		{"static binary, host vanished: run --bpf", "never: keepalive off", 1,
+		 static_under_bpf},
 	};
 
 	if (argc > 1)
@@ -468,7 +580,13 @@ int main(int argc, char **argv)
 			       why);
 			continue;
 		}
-		if (rows[i].run(&cause, &took, &bound) != 0 || cause == LIVENESS_ALIVE) {
+		r = rows[i].run(&cause, &took, &bound);
+		if (r == 1) {
+			printf("%-40s %-32s skipped: %s\n", rows[i].scenario, rows[i].defaults,
+			       skip_why);
+			continue;
+		}
+		if (r != 0 || cause == LIVENESS_ALIVE) {
 			printf("%-40s %-32s FAILED to reproduce\n", rows[i].scenario,
 			       rows[i].defaults);
 			failed = 1;
