@@ -45,11 +45,17 @@
  * ten to a hundred times slower, run alone, each paired with a baseline run
  * just before it, best of a few.
  *
- * Usage: bench [--10m] [--straddle] [N...]   (default 10000 100000 1000000;
- * --10m or BENCH_10M=1 adds 10000000). At 10M connections libuv and
- * libevent run the first 40 simulated seconds of the same packet sequence
- * only (they need minutes otherwise); their figures are per packet and per
- * simulated second, so they compare, and the table says so.
+ * Usage: bench [--10m] [--straddle] [--data=FILE] [N...]   (default 10000
+ * 100000 1000000; --10m or BENCH_10M=1 adds 10000000). At 10M connections
+ * libuv and libevent run the first 40 simulated seconds of the same packet
+ * sequence only (they need minutes otherwise); their figures are per packet
+ * and per simulated second, so they compare, and the table says so.
+ *
+ * --data=FILE (or BENCH_DATA=FILE) also writes the ns/packet column of the
+ * tables to FILE for plotting (bench/bench.gp): '#' comment lines naming
+ * the machine, then a header row of quoted column names, then one row per
+ * connection count: the count, the baseline loop's own ns/packet, then
+ * what each method adds, in the table's order.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -65,6 +71,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -628,6 +635,82 @@ static void report(uint32_t n, struct result *res, int count)
 	fflush(stdout);
 }
 
+/* ---- Data file for plotting (--data=FILE) ------------------------------ */
+
+static FILE *data_file;
+static int data_rows;
+
+/* "CPU model (N cores), M GiB, kernel": which machine made the figures. */
+static void machine(char *buf, size_t size)
+{
+	char line[256], model[128] = "unknown CPU";
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	struct utsname u;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	double gib = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) /
+		     (1024.0 * 1024 * 1024);
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		char *v = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) == 0 && v != NULL) {
+			v += strspn(v + 1, " \t") + 1;
+			v[strcspn(v, "\n")] = 0;
+			snprintf(model, sizeof(model), "%s", v);
+			break;
+		}
+	}
+	if (f != NULL)
+		fclose(f);
+	if (uname(&u) != 0) {
+		snprintf(u.sysname, sizeof(u.sysname), "unknown kernel");
+		u.release[0] = 0;
+	}
+	snprintf(buf, size, "%s (%ld cores), %.0f GiB, %s %s", model, cores, gib, u.sysname,
+		 u.release);
+}
+
+static void data_open(const char *path, const char *host)
+{
+	time_t t = time(NULL);
+	char when[64];
+
+	data_file = fopen(path, "w");
+	if (data_file == NULL) {
+		fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime(&t));
+	fprintf(data_file,
+		"# liveness bench (bench/bench.c): ns of CPU time per packet, per connection "
+		"count\n"
+		"# machine: %s\n"
+		"# run: %s\n"
+		"# The baseline column is the application's own loop; every other column is\n"
+		"# what that method adds on top of it. At 10M connections libevent and libuv\n"
+		"# run the first 40 simulated seconds only (per-packet figures still compare).\n",
+		host, when);
+	fflush(data_file);
+}
+
+/* One row: the table's ns/packet column, the header row first. */
+static void data_row(uint32_t n, const struct result *res, int count)
+{
+	if (data_file == NULL)
+		return;
+	if (data_rows++ == 0) {
+		fprintf(data_file, "\"connections\" \"%s\"", lane_names[LANE_BASE]);
+		for (int i = 0; i < count; i++)
+			fprintf(data_file, " \"%s\"", res[i].name);
+		fprintf(data_file, "\n");
+	}
+	fprintf(data_file, "%u %.3f", n, res[0].base_cpu * 1e9 / (double)res[0].base_packets);
+	for (int i = 0; i < count; i++)
+		fprintf(data_file, " %.3f", added(&res[i]) * 1e9 / (double)res[i].packets);
+	fprintf(data_file, "\n");
+	fflush(data_file);
+}
+
 /*
  * Side by side reps times; the run whose naive-to-liveness ratio is the
  * median, so that no lucky or unlucky moment picks the figures.
@@ -679,6 +762,7 @@ static void bench(uint32_t n, int straddle)
 	res[k] = BEST(slow_reps, n, slow, run_libuv(n, slow));
 	res[k++].partial = slow != SIM_SECONDS;
 	report(n, res, k);
+	data_row(n, res, k);
 }
 
 int main(int argc, char **argv)
@@ -686,12 +770,16 @@ int main(int argc, char **argv)
 	uint32_t sizes[16];
 	int count = 0, ten = getenv("BENCH_10M") != NULL && strcmp(getenv("BENCH_10M"), "1") == 0;
 	int straddle = 0;
+	const char *data_path = getenv("BENCH_DATA");
+	char host[512];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--10m") == 0)
 			ten = 1;
 		else if (strcmp(argv[i], "--straddle") == 0)
 			straddle = 1;
+		else if (strncmp(argv[i], "--data=", 7) == 0)
+			data_path = argv[i] + 7;
 		else if (count < 15)
 			sizes[count++] = (uint32_t)strtoul(argv[i], NULL, 10);
 	}
@@ -708,7 +796,15 @@ int main(int argc, char **argv)
 	       "application's own loop (baseline), per packet and per simulated second, expiry\n"
 	       "work included. liveness and the naive scan run side by side with the baseline\n"
 	       "(median of several runs); libevent and libuv alone (best of a few).\n");
+	machine(host, sizeof(host));
+	printf("Machine: %s.\n", host);
+	if (data_path != NULL && *data_path != 0)
+		data_open(data_path, host);
 	for (int i = 0; i < count; i++)
 		bench(sizes[i], straddle);
+	if (data_file != NULL && (ferror(data_file) | fclose(data_file)) != 0) {
+		fprintf(stderr, "bench: %s: %s\n", data_path, strerror(errno));
+		return 1;
+	}
 	return 0;
 }
