@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -688,6 +690,8 @@ START_TEST(bad_input_and_no_rights_leave_nothing)
 		{{"--bpf", "--budget", "10s", "--keepalive", "5:1:4", "--", "true"}, 2, "alone"},
 		{{"--bpf", "--", "true"}, 2, "needs --budget"},
 		{{"--bpf", "--budget", "10s", "--force", "--", "true"}, 2, "alone"},
+		{{"--budget", "10s", "--deaths", "--", "true"}, 2, "an option of --bpf"},
+		{{"--budget", "10s", "--no-enforce", "--", "true"}, 2, "an option of --bpf"},
 		{{"--bpf", "--budget", "10s", "--", "/nonexistent/liveness-test"},
 		 127,
 		 "No such file or directory"},
@@ -771,7 +775,8 @@ static unsigned long long make_cgroup(const char *name, char *dir, size_t len)
 	struct stat st;
 
 	own_dir(own, sizeof(own));
-	snprintf(dir, len, "%s/%s", own, name);
+	/* Named after this process too: cgroups are not private to a network namespace. */
+	snprintf(dir, len, "%s/%s-%d", own, name, (int)getpid());
 	rmdir(dir);
 	ck_assert_msg(mkdir(dir, 0755) == 0, "%s: %s", dir, strerror(errno));
 	ck_assert_int_eq(stat(dir, &st), 0);
@@ -1289,6 +1294,362 @@ START_TEST(attach_refuses_bad_input_and_survives_sigkill)
 }
 END_TEST
 
+/* Join cgroup dir (this process), or exit: for a forked child. */
+static void join(const char *dir)
+{
+	char procs[8500];
+	int fd;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	if ((fd = open(procs, O_WRONLY)) < 0 || write(fd, "0", 1) != 1)
+		_exit(3);
+	close(fd);
+}
+
+/* A listener of this process on port; its fd. */
+static int listen_port(unsigned port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	ck_assert_msg(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "bind %u: %s", port,
+		      strerror(errno));
+	ck_assert_int_eq(listen(fd, 16), 0);
+	return fd;
+}
+
+/* A connection from a child to port, or -1 with errno. */
+static int child_connect(unsigned port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		_exit(4);
+	return connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? fd : -1 - fd;
+}
+
+#define DEATH_PORT 7421 /* and the five after it */
+
+/*
+ * (h) The death counts judge as liveness_diagnose() does. A child in an
+ * attached cgroup makes six connections to this process, which then ends
+ * each a different way: its end closed (FIN), reset (SO_LINGER 0), no
+ * listener (refused), the packets of an idle one dropped (keepalive), of a
+ * busy one dropped (retransmissions), a busy one answered by ICMP host
+ * unreachable. The child diagnoses each from its own failed call, the
+ * library's verdict; status must count exactly those verdicts.
+ */
+START_TEST(deaths_counted_as_liveness_diagnose_judges_them)
+{
+	static const char *const names[] = {"closed",
+					    "reset",
+					    "refused",
+					    "unreachable",
+					    "keepalive-timeout",
+					    "retransmit-timeout"};
+	char d[8400], rules[256];
+	int l[6], acc[6] = {-1, -1, -1, -1, -1, -1}, sync_fds[2], report[2], status;
+	unsigned hist[16] = {0};
+	struct linger lg = {1, 0};
+	struct sp_result r;
+	liveness_time deadline;
+	pid_t pid;
+	char go = 'g';
+
+	if (!ready("death causes"))
+		return;
+	make_cgroup("liveness-test-d", d, sizeof(d));
+	{
+		const char *args[] = {"attach", "--cgroup", d, "--budget", "3s", NULL};
+
+		lv(&r, args);
+		ck_assert_msg(r.status == 0, "attach: %d %s", r.status, r.err);
+		sp_free(&r);
+	}
+	for (int i = 0; i < 6; i++)
+		l[i] = i == 2 ? -1 : listen_port(DEATH_PORT + (unsigned)i); /* 2: refused */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync_fds), 0);
+	ck_assert_int_eq(pipe2(report, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct pollfd pf[6];
+		int left = 0, c[6];
+
+		join(d);
+		for (int i = 0; i < 6; i++) {
+			c[i] = child_connect(DEATH_PORT + (unsigned)i);
+			if (c[i] < 0) { /* refused: judged from connect()'s own error */
+				int cause = liveness_diagnose(-1 - c[i], -1, errno);
+
+				if (write(report[1], &cause, sizeof(cause)) != sizeof(cause))
+					_exit(5);
+				close(-1 - c[i]);
+				continue;
+			}
+			pf[left++] = (struct pollfd){.fd = c[i], .events = POLLIN};
+		}
+		if (write(sync_fds[1], &go, 1) != 1 || read(sync_fds[1], &go, 1) != 1)
+			_exit(6);
+		/* Our data in flight on the two busy ones, after the faults are in place. */
+		if (write(c[4], "x", 1) != 1 || write(c[5], "x", 1) != 1)
+			_exit(7);
+		while (left > 0) {
+			char buf[64];
+
+			if (poll(pf, (nfds_t)left, 20000) <= 0)
+				_exit(8);
+			for (int i = left - 1; i >= 0; i--) {
+				ssize_t n;
+				int cause;
+
+				if (!pf[i].revents)
+					continue;
+				n = recv(pf[i].fd, buf, sizeof(buf), 0);
+				cause = liveness_diagnose(pf[i].fd, n, n < 0 ? errno : 0);
+				if (write(report[1], &cause, sizeof(cause)) != sizeof(cause))
+					_exit(5);
+				close(pf[i].fd);
+				pf[i] = pf[--left];
+			}
+		}
+		_exit(0);
+	}
+	close(report[1]);
+	close(sync_fds[1]);
+	ck_assert_int_eq(read(sync_fds[0], &go, 1), 1);
+	for (int i = 0; i < 6; i++)
+		if (l[i] >= 0)
+			ck_assert_int_ge(acc[i] = accept(l[i], NULL, NULL), 0);
+	tu_drop_port(DEATH_PORT + 3);
+	tu_drop_port(DEATH_PORT + 4);
+	snprintf(rules, sizeof(rules),
+		 "table inet liveness_icmp {\n chain in { type filter hook input priority 0; "
+		 "tcp dport %u reject with icmp type host-unreachable; }\n}\n",
+		 DEATH_PORT + 5);
+	tu_nft(rules);
+	close(acc[0]);
+	ck_assert_int_eq(setsockopt(acc[1], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	close(acc[1]);
+	ck_assert_int_eq(write(sync_fds[0], &go, 1), 1);
+	for (int n = 0; n < 6; n++) {
+		int cause;
+
+		ck_assert_msg(read(report[0], &cause, sizeof(cause)) == sizeof(cause),
+			      "the child reported %d deaths", n);
+		ck_assert(cause >= 0 && cause < 16);
+		hist[cause]++;
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: %d", status);
+	/* The library's verdicts: one of each, as the faults were made. */
+	for (int i = 0; i < 6; i++)
+		ck_assert_msg(hist[LIVENESS_CLOSED + i] == 1, "liveness_diagnose: %u %s",
+			      hist[LIVENESS_CLOSED + i], names[i]);
+	/* The kernel closes the FIN'd one when our end's last ACK arrives: a moment later. */
+	deadline = liveness_now() + 3 * LIVENESS_SEC;
+	while (status_count(d, "closed") < 1 && liveness_now() < deadline)
+		usleep(20000);
+	for (int i = 0; i < 6; i++)
+		ck_assert_msg(status_count(d, names[i]) == hist[LIVENESS_CLOSED + i],
+			      "status counts %llu %s, liveness_diagnose judged %u",
+			      status_count(d, names[i]), names[i], hist[LIVENESS_CLOSED + i]);
+	ck_assert_int_eq(status_count(d, "other"), 0);
+	ck_assert_int_eq(status_count(d, "configured"), 6);
+	tu_undrop();
+	tu_nft("delete table inet liveness_icmp\n");
+	for (int i = 0; i < 6; i++) {
+		if (l[i] >= 0)
+			close(l[i]);
+		if (i >= 2 && acc[i] >= 0)
+			close(acc[i]);
+	}
+	close(report[0]);
+	close(sync_fds[0]);
+	{
+		const char *args[] = {"detach", "--cgroup", d, NULL};
+
+		lv(&r, args);
+		ck_assert_int_eq(r.status, 0);
+		sp_free(&r);
+	}
+	remove_test_cgroup(d);
+}
+END_TEST
+
+/*
+ * (i) Enforcement keeps the plan's promise, held to liveness_tcp_bound():
+ * a child in a cgroup attached for 10 s sets random keepalive and
+ * user-timeout settings of its own, some before connect() and some after,
+ * and reads back what its socket holds. Each field is at least as strict
+ * as the plan's, a field the program set stricter stays (the user timeout
+ * may be shorter still), and the worst case, idle and busy, is no later
+ * than the plan's. Under --no-enforce what the program set after connect()
+ * stays as set.
+ */
+START_TEST(enforcement_keeps_the_plans_bound)
+{
+	enum { ROUNDS = 300 };
+	char e[8400], why[512] = "";
+	struct liveness_tcp plan;
+	struct sp_result r;
+	int l, msg[2], status;
+	unsigned seed = (unsigned)time(NULL);
+	pid_t pid;
+	ssize_t n;
+
+	if (!ready("enforcement"))
+		return;
+	ck_assert_int_eq(liveness_tcp_plan(&plan, 10 * LIVENESS_SEC), 0);
+	make_cgroup("liveness-test-e", e, sizeof(e));
+	l = listen_port(DEATH_PORT + 6);
+	printf("enforcement: seed %u\n", seed);
+	for (int enforce = 1; enforce >= 0; enforce--) {
+		const char *args[] = {"attach",	  "--cgroup", e,
+				      "--budget", "10s",      enforce ? NULL : "--no-enforce",
+				      NULL};
+
+		lv(&r, args);
+		ck_assert_msg(r.status == 0, "attach: %d %s", r.status, r.err);
+		sp_free(&r);
+		ck_assert_int_eq(pipe2(msg, O_CLOEXEC), 0);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			join(e);
+			srand(seed);
+			for (int k = 0; k < ROUNDS; k++) {
+				static const int names[5] = {TCP_KEEPIDLE, TCP_KEEPINTVL,
+							     TCP_KEEPCNT, TCP_USER_TIMEOUT,
+							     SO_KEEPALIVE};
+				int asked[5], set[5], fd = socket(AF_INET, SOCK_STREAM, 0), after;
+				struct liveness_tcp t;
+				struct sockaddr_in a = {.sin_family = AF_INET,
+							.sin_port = htons(DEATH_PORT + 6)};
+				char line[512];
+
+				a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+				asked[0] = 1 + rand() % 30;
+				asked[1] = 1 + rand() % 30;
+				asked[2] = 1 + rand() % 20;
+				asked[3] = rand() % 4 == 0 ? 0 : rand() % 30000;
+				asked[4] = rand() % 2;
+				after = rand() % 2;
+				for (int i = 0; i < 5; i++)
+					set[i] = rand() % 2;
+				for (int pass = 0; pass < 2; pass++) {
+					if (pass == 1 &&
+					    connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+						_exit(4);
+					for (int i = 0; i < 5; i++)
+						if (set[i] && (pass == 1) == (i % 2 == after))
+							setsockopt(
+								fd,
+								i == 4 ? SOL_SOCKET : IPPROTO_TCP,
+								names[i], &asked[i], sizeof(int));
+				}
+				if (liveness_tcp_get(fd, &t) != 0)
+					_exit(5);
+				close(fd);
+				line[0] = '\0';
+				if (enforce) {
+					int keep_idle = set[0] && asked[0] <= plan.idle,
+					    keep_intvl = set[1] && asked[1] <= plan.interval,
+					    keep_cnt = set[2] && asked[2] <= plan.count;
+
+					if (!t.keepalive || t.idle > plan.idle ||
+					    t.interval > plan.interval || t.count > plan.count ||
+					    t.user_timeout == 0 ||
+					    t.user_timeout > plan.user_timeout ||
+					    (keep_idle && t.idle != asked[0]) ||
+					    (keep_intvl && t.interval != asked[1]) ||
+					    (keep_cnt && t.count != asked[2]) ||
+					    liveness_tcp_bound(&t, LIVENESS_IDLE) >
+						    liveness_tcp_bound(&plan, LIVENESS_IDLE) ||
+					    liveness_tcp_bound(&t, LIVENESS_BUSY) >
+						    liveness_tcp_bound(&plan, LIVENESS_BUSY))
+						snprintf(line, sizeof(line), "enforced");
+				} else {
+					for (int i = 0; i < 5; i++) {
+						int got = i == 0   ? t.idle
+							  : i == 1 ? t.interval
+							  : i == 2 ? t.count
+							  : i == 3 ? (int)t.user_timeout
+								   : t.keepalive;
+
+						/* Set after connect(): as set. Before it, the
+						 * plan was applied at connect() over it. */
+						int later = (i % 2 == after);
+
+						if (set[i] && later &&
+						    (i == 4 ? !!got != !!asked[i]
+							    : got != asked[i]))
+							snprintf(line, sizeof(line),
+								 "not enforced");
+					}
+				}
+				if (line[0]) {
+					dprintf(msg[1],
+						"%s, round %d: asked %d:%d:%d ut %d ka %d (set "
+						"%d%d%d%d%d, "
+						"%s connect); holds %d %d:%d:%d ut %u, bound idle "
+						"%lld "
+						"ms busy %lld ms",
+						line, k, asked[0], asked[1], asked[2], asked[3],
+						asked[4], set[0], set[1], set[2], set[3], set[4],
+						after ? "odd ones after" : "even ones after",
+						t.keepalive, t.idle, t.interval, t.count,
+						t.user_timeout,
+						(long long)(liveness_tcp_bound(&t, LIVENESS_IDLE) /
+							    LIVENESS_MSEC),
+						(long long)(liveness_tcp_bound(&t, LIVENESS_BUSY) /
+							    LIVENESS_MSEC));
+					_exit(1);
+				}
+			}
+			_exit(0);
+		}
+		close(msg[1]);
+		/* Drain the listener's queue as the child connects. */
+		for (;;) {
+			struct pollfd pf[2] = {{.fd = l, .events = POLLIN},
+					       {.fd = msg[0], .events = POLLIN}};
+
+			ck_assert_int_gt(poll(pf, 2, 20000), 0);
+			if (pf[0].revents & POLLIN) {
+				int c = accept(l, NULL, NULL);
+
+				if (c >= 0)
+					close(c);
+			}
+			if (pf[1].revents) {
+				n = read(msg[0], why, sizeof(why) - 1);
+				why[n > 0 ? n : 0] = '\0';
+				break;
+			}
+		}
+		close(msg[0]);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "seed %u: %d %s", seed,
+			      status, why);
+	}
+	close(l);
+	{
+		const char *args[] = {"detach", "--cgroup", e, NULL};
+
+		lv(&r, args);
+		ck_assert_int_eq(r.status, 0);
+		sp_free(&r);
+	}
+	remove_test_cgroup(e);
+}
+END_TEST
+
 /*
  * (g) run --bpf --deaths counts how the program's connections ended: one
  * whose peer closed in order, one its peer reset (SO_LINGER 0), as the
@@ -1349,6 +1710,26 @@ START_TEST(without_the_bpf_part_run_says_so)
 	assert_one_line(&r, "no BPF part");
 	ck_assert_msg(strstr(r.err, "no BPF part"), "%s", r.err);
 	sp_free(&r);
+	/* So do attach, detach and status, before looking for any cgroup. */
+	{
+		static const char *const cmds[][6] = {
+			{"attach", "--cgroup", "/", "--budget", "10s", NULL},
+			{"detach", "--cgroup", "/", NULL},
+			{"status", NULL},
+		};
+
+		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+			char *av[8] = {(char *)liveness()};
+
+			for (size_t k = 0; cmds[i][k]; k++)
+				av[k + 1] = (char *)cmds[i][k];
+			sp_run(av, NULL, RUN_TIMEOUT, &r);
+			ck_assert_msg(r.status == 2 && strstr(r.err, "no BPF part") &&
+					      strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+				      "%s: %d %s", cmds[i][0], r.status, r.err);
+			sp_free(&r);
+		}
+	}
 	if (req && strcmp(req, "1") == 0)
 		ck_abort_msg("bpf: required here (LIVENESS_REQUIRE_NETNS=1) but this build has no "
 			     "BPF part (libbpf-dev, clang, bpftool)");
@@ -1383,6 +1764,8 @@ Suite *bpf_suite(void)
 	tcase_add_test(tc, attach_reaches_running_servers_of_every_kind);
 #endif
 	tcase_add_test(tc, attach_refuses_bad_input_and_survives_sigkill);
+	tcase_add_test(tc, deaths_counted_as_liveness_diagnose_judges_them);
+	tcase_add_test(tc, enforcement_keeps_the_plans_bound);
 	tcase_set_timeout(tc, 90);
 	suite_add_tcase(s, tc);
 #endif

@@ -1416,7 +1416,7 @@ START_TEST(doctor_says_what_bpf_would_need)
 		sp_run(as_nobody, NULL, RUN_TIMEOUT, &r);
 #ifdef LIVENESS_HAVE_BPF
 		ck_assert_msg(strstr(r.out, "[note]   BPF enforcement for a cgroup: built in: "
-					    "liveness run --bpf\n"),
+					    "liveness run --bpf, attach, detach, status\n"),
 			      "%s", r.out);
 #else
 		ck_assert_msg(strstr(r.out,

@@ -251,7 +251,7 @@ static const char *load_hint(int err)
 {
 	if (err == EPERM || err == EACCES)
 		return " (it needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN: run it as root)";
-	return " (it needs Linux 5.14 or later with BTF; liveness doctor tells what this "
+	return " (it needs Linux 5.15 or later with BTF; liveness doctor tells what this "
 	       "machine has)";
 }
 

@@ -393,11 +393,13 @@ static int capable(int cap)
 
 /*
  * What kernel-side enforcement for a whole cgroup (a sock_ops BPF program)
- * would need here: Linux 5.9 or later, whose bpf_setsockopt() takes the
- * keepalive options and TCP_USER_TIMEOUT (net/core/filter.c), a cgroup2
+ * would need here: Linux 5.15 or later (bpf_setsockopt() takes the
+ * keepalive options and TCP_USER_TIMEOUT since 5.9, net/core/filter.c; the
+ * tcp iterator may call it since 5.14, a cgroup/setsockopt program since
+ * 5.15, kernel/bpf/cgroup.c's cg_sockopt_func_proto()), a cgroup2
  * file system, kernel BTF, a BPF file system to pin attachments in, and
  * CAP_BPF (39), CAP_NET_ADMIN (12) and CAP_PERFMON (38). Whether this
- * build has the BPF part (liveness run --bpf) comes first; the rest tells
+ * build has the BPF part (run --bpf, attach, detach, status) comes first; the rest tells
  * what the machine offers. A note, never a change: the shim and the
  * library need none of it.
  */
@@ -417,7 +419,7 @@ static void check_bpf(const struct target *g)
 	(void)g;
 	if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2)
 		major = minor = 0;
-	kernel_ok = major > 5 || (major == 5 && minor >= 9);
+	kernel_ok = major > 5 || (major == 5 && minor >= 15);
 	lvt_json_bool(&J, "built", built);
 	lvt_json_bool(&J, "kernel", kernel_ok);
 	lvt_json_bool(&J, "cgroup2", cgroup2);
@@ -430,7 +432,7 @@ static void check_bpf(const struct target *g)
 	if (!(cond))                                                                               \
 	snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",             \
 		 missing[0] ? ", " : "", what)
-	MISSING(kernel_ok, "Linux 5.9 or later");
+	MISSING(kernel_ok, "Linux 5.15 or later");
 	MISSING(cgroup2, "a cgroup2 file system");
 	MISSING(btf, "kernel BTF (/sys/kernel/btf/vmlinux)");
 	MISSING(cap_bpf, "CAP_BPF");
@@ -438,7 +440,8 @@ static void check_bpf(const struct target *g)
 	MISSING(cap_perfmon, "CAP_PERFMON");
 #undef MISSING
 	if (built)
-		item("note", "BPF enforcement for a cgroup: built in: liveness run --bpf");
+		item("note", "BPF enforcement for a cgroup: built in: liveness run --bpf, attach, "
+			     "detach, status");
 	else
 		item("note",
 		     "BPF enforcement for a cgroup: not built into this version of liveness");
@@ -449,7 +452,7 @@ static void check_bpf(const struct target *g)
 		     "CAP_NET_ADMIN, CAP_PERFMON",
 		     major, minor);
 	more("a BPF file system to pin attachments in: %s",
-	     bpffs ? "mounted" : "not mounted (mount -t bpf bpf /sys/fs/bpf)");
+	     bpffs ? "mounted" : "not mounted (liveness attach mounts one on /sys/fs/bpf)");
 	if (!built)
 		more("until then: liveness run for a program you start, liveness audit for what "
 		     "runs");

@@ -113,14 +113,14 @@ int lvt_run_main(int argc, char **argv)
 					"plan to every program, so there is nothing to force");
 		if (!budget)
 			lvt_usage_error("run: --bpf needs --budget");
-	} else if (no_enforce || deaths) {
-		lvt_usage_error("run: %s is an option of --bpf: the shim always holds a program's "
-				"own settings to the plan, and counts nothing",
-				no_enforce ? "--no-enforce" : "--deaths");
 #else
 		lvt_usage_error("run: --bpf: this build of liveness has no BPF part (it needs "
 				"libbpf, clang and bpftool when it is built)");
 #endif
+	} else if (no_enforce || deaths) {
+		lvt_usage_error("run: %s is an option of --bpf: the shim always holds a program's "
+				"own settings to the plan, and counts nothing",
+				no_enforce ? "--no-enforce" : "--deaths");
 	}
 	if (budget && (keepalive || user_timeout))
 		lvt_usage_error("run: --budget plans keepalive and user timeout itself; "
