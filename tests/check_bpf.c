@@ -768,6 +768,18 @@ END_TEST
 
 /* ---- attach, detach, status ---- */
 
+/* Join cgroup dir (this process), or exit: for a forked child. */
+static void join(const char *dir)
+{
+	char procs[8500];
+	int fd;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	if ((fd = open(procs, O_WRONLY)) < 0 || write(fd, "0", 1) != 1)
+		_exit(3);
+	close(fd);
+}
+
 /* A fresh cgroup, child of this process's: its directory in dir, its id returned. */
 static unsigned long long make_cgroup(const char *name, char *dir, size_t len)
 {
@@ -1147,40 +1159,86 @@ static void assert_unattached(unsigned long long id)
 }
 
 /*
- * Whether a connection made from cgroup dir gets settings: a child joins
- * it, connects to a listener of this process and reports SO_KEEPALIVE.
+ * A connection made from cgroup dir, held by a child: it joins the cgroup,
+ * connects to a listener of this process, and answers each request with
+ * the keepalive idle time its socket holds, 0 when keepalive is off.
  */
-static int keepalive_in(const char *dir)
+struct holder {
+	pid_t pid;
+	int ask, l; /* the request socket, the listener */
+};
+
+static void hold(struct holder *h, const char *dir)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t len = sizeof(a);
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), status;
-	pid_t pid;
+	int sv[2];
 
+	h->l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(listen(l, 4), 0);
-	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char procs[8500];
-		int fd, on = 0;
-		socklen_t olen = sizeof(on);
+	ck_assert_int_eq(bind(h->l, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(h->l, 4), 0);
+	ck_assert_int_eq(getsockname(h->l, (struct sockaddr *)&a, &len), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	h->pid = fork();
+	ck_assert_int_ge(h->pid, 0);
+	if (h->pid == 0) {
+		int fd, v;
+		char c;
 
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-		if ((fd = open(procs, O_WRONLY)) < 0 || write(fd, "0", 1) != 1)
-			_exit(3);
+		close(sv[0]); /* else unhold()'s close would never reach us as end of file */
+		join(dir);
 		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-		    getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &olen) != 0)
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
 			_exit(4);
-		_exit(on ? 1 : 0);
+		while (read(sv[1], &c, 1) == 1) {
+			int on = 0, idle = 0;
+			socklen_t olen = sizeof(on);
+
+			if (getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &olen) != 0 ||
+			    getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &olen) != 0)
+				v = -1;
+			else
+				v = on ? idle : 0;
+			if (write(sv[1], &v, sizeof(v)) != sizeof(v))
+				_exit(5);
+		}
+		_exit(0);
 	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	close(l);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) <= 1, "child: %d", status);
-	return WEXITSTATUS(status);
+	close(sv[1]);
+	h->ask = sv[0];
+}
+
+/* The idle time the holder's socket holds now; 0: keepalive off. */
+static int held_idle(struct holder *h)
+{
+	int v = -2;
+
+	ck_assert_int_eq(write(h->ask, "k", 1), 1);
+	ck_assert_int_eq(read(h->ask, &v, sizeof(v)), (ssize_t)sizeof(v));
+	ck_assert_msg(v >= 0, "holder: getsockopt failed");
+	return v;
+}
+
+static void unhold(struct holder *h)
+{
+	int status;
+
+	close(h->ask);
+	ck_assert_int_eq(waitpid(h->pid, &status, 0), h->pid);
+	close(h->l);
+}
+
+/* The idle time a connection made from cgroup dir gets; 0: keepalive off. */
+static int keepalive_in(const char *dir)
+{
+	struct holder h;
+	int v;
+
+	hold(&h, dir);
+	v = held_idle(&h);
+	unhold(&h);
+	return v;
 }
 
 /*
@@ -1280,7 +1338,7 @@ START_TEST(attach_refuses_bad_input_and_survives_sigkill)
 		ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
 		sp_free(&r);
 	}
-	ck_assert_int_eq(keepalive_in(a), 1);
+	ck_assert_int_eq(keepalive_in(a), 5); /* the idle time planned for 10 s */
 	{
 		const char *args[] = {"detach", "--cgroup", a, NULL};
 
@@ -1293,18 +1351,6 @@ START_TEST(attach_refuses_bad_input_and_survives_sigkill)
 	remove_test_cgroup(a);
 }
 END_TEST
-
-/* Join cgroup dir (this process), or exit: for a forked child. */
-static void join(const char *dir)
-{
-	char procs[8500];
-	int fd;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	if ((fd = open(procs, O_WRONLY)) < 0 || write(fd, "0", 1) != 1)
-		_exit(3);
-	close(fd);
-}
 
 /* A listener of this process on port; its fd. */
 static int listen_port(unsigned port)
@@ -1651,6 +1697,100 @@ START_TEST(enforcement_keeps_the_plans_bound)
 END_TEST
 
 /*
+ * (j) An attachment reaches the cgroup's children: a connection a child
+ * cgroup's process made before the attach (--retrofit) and one made after.
+ * attach again with another budget changes the settings of new
+ * connections at once. --unit finds the cgroup as systemctl names it (a
+ * stand-in systemctl first in PATH here: the test machine runs no systemd),
+ * for attach, status and detach alike.
+ */
+START_TEST(attach_covers_children_changes_live_and_names_units)
+{
+	char u[8400], sub[8500], fake[64], script[128], path_env[4200];
+	char *env[] = {path_env, NULL};
+	struct liveness_tcp p10, p20;
+	struct holder h;
+	struct sp_result r;
+	FILE *f;
+
+	if (!ready("attach --unit"))
+		return;
+	ck_assert_int_eq(liveness_tcp_plan(&p10, 10 * LIVENESS_SEC), 0);
+	ck_assert_int_eq(liveness_tcp_plan(&p20, 20 * LIVENESS_SEC), 0);
+	ck_assert_int_ne(p10.idle, p20.idle);
+	make_cgroup("liveness-test-u", u, sizeof(u));
+	snprintf(sub, sizeof(sub), "%s/sub", u);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	snprintf(fake, sizeof(fake), "/tmp/liveness-fake-systemd-%d", (int)getpid());
+	ck_assert_int_eq(mkdir(fake, 0755), 0);
+	snprintf(script, sizeof(script), "%s/systemctl", fake);
+	f = fopen(script, "w");
+	ck_assert_ptr_nonnull(f);
+	/* systemctl show --property=ControlGroup --value -- UNIT: the cgroup under the mount. */
+	fprintf(f,
+		"#!/bin/sh\nfor a; do unit=$a; done\n[ \"$unit\" = fake.service ] || exit 1\n"
+		"echo '%s'\n",
+		u + strlen(cg_mount));
+	fclose(f);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+	snprintf(path_env, sizeof(path_env), "PATH=%s:%s", fake, getenv("PATH"));
+
+	hold(&h, sub);
+	ck_assert_int_eq(held_idle(&h), 0);
+	{
+		char *argv[] = {(char *)liveness(), "attach", "--unit",	    "fake.service",
+				"--budget",	    "10s",    "--retrofit", NULL};
+
+		sp_run(argv, env, RUN_TIMEOUT, &r);
+		ck_assert_msg(r.status == 0 && strstr(r.out, "attached to ") && strstr(r.out, u),
+			      "%d %s %s", r.status, r.out, r.err);
+		ck_assert_msg(strstr(r.out, "\nliveness: attach: 1 existing connections given"),
+			      "%s", r.out);
+		sp_free(&r);
+	}
+	ck_assert_int_eq(held_idle(&h), p10.idle); /* the child cgroup's, made before */
+	ck_assert_int_eq(keepalive_in(sub), p10.idle);
+	{
+		char *argv[] = {(char *)liveness(), "attach", "--unit", "fake.service",
+				"--budget",	    "20s",    NULL};
+
+		sp_run(argv, env, RUN_TIMEOUT, &r);
+		ck_assert_msg(r.status == 0 && strstr(r.out, "attach: changed "), "%d %s %s",
+			      r.status, r.out, r.err);
+		sp_free(&r);
+	}
+	ck_assert_int_eq(keepalive_in(u), p20.idle);
+	ck_assert_int_eq(keepalive_in(sub), p20.idle);
+	ck_assert_int_eq(held_idle(&h), p10.idle); /* what a connection was given, it keeps */
+	{
+		char *argv[] = {(char *)liveness(), "status", "--unit",
+				"fake.service",	    "--json", NULL};
+		char want[32];
+
+		sp_run(argv, env, RUN_TIMEOUT, &r);
+		snprintf(want, sizeof(want), "\"idle_s\": %d,", p20.idle);
+		ck_assert_msg(r.status == 0 && strstr(r.out, want) &&
+				      strstr(r.out, "\"retrofitted\": 1,"),
+			      "%d %s %s", r.status, r.out, r.err);
+		sp_free(&r);
+	}
+	{
+		char *argv[] = {(char *)liveness(), "detach", "--unit", "fake.service", NULL};
+
+		sp_run(argv, env, RUN_TIMEOUT, &r);
+		ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
+		sp_free(&r);
+	}
+	ck_assert_int_eq(keepalive_in(sub), 0);
+	unhold(&h);
+	unlink(script);
+	rmdir(fake);
+	ck_assert_int_eq(rmdir(sub), 0);
+	remove_test_cgroup(u);
+}
+END_TEST
+
+/*
  * (g) run --bpf --deaths counts how the program's connections ended: one
  * whose peer closed in order, one its peer reset (SO_LINGER 0), as the
  * kernel ended them, and prints them when the program exits.
@@ -1766,6 +1906,7 @@ Suite *bpf_suite(void)
 	tcase_add_test(tc, attach_refuses_bad_input_and_survives_sigkill);
 	tcase_add_test(tc, deaths_counted_as_liveness_diagnose_judges_them);
 	tcase_add_test(tc, enforcement_keeps_the_plans_bound);
+	tcase_add_test(tc, attach_covers_children_changes_live_and_names_units);
 	tcase_set_timeout(tc, 90);
 	suite_add_tcase(s, tc);
 #endif
