@@ -495,6 +495,7 @@ static int open_maps(const char *dir, int fds[3])
 {
 	char path[2 * PATH_MAX];
 
+	fds[0] = fds[1] = fds[2] = -1;
 	for (int i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[2 + i]);
 		if ((fds[i] = bpf_obj_get(path)) < 0) {
@@ -531,7 +532,7 @@ static void tidy(const char *base)
 		struct lvb_settings s;
 		struct lvb_meta m;
 		unsigned key = 0;
-		int fds[3];
+		int fds[3] = {-1, -1, -1};
 
 		snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
 		if (sscanf(e->d_name, "tmp-%ld", &pid) == 1) {
@@ -684,7 +685,7 @@ static int update(const char *adir, const char *cgdir, const struct lvt_bpf_requ
 	struct lvb_meta m, old_m;
 	unsigned key = 0;
 	unsigned long long n = 0;
-	int fds[3], r;
+	int fds[3] = {-1, -1, -1}, r;
 
 	if ((r = open_maps(adir, fds)) < 0) {
 		say("cannot open the attachment %s: %s", adir, strerror(-r));
@@ -729,7 +730,7 @@ int lvt_bpf_attach(const char *cgdir, const struct lvt_bpf_request *req)
 	unsigned long long n = 0;
 	unsigned key = 0;
 	struct stat st;
-	int cgfd, fds[3], r;
+	int cgfd, fds[3] = {-1, -1, -1}, r;
 
 	cmd_name = "attach";
 	debug_on = req->debug;
@@ -895,7 +896,7 @@ static void show(struct lvt_json *j, const char *adir)
 	char b[64], deaths[300], path[2 * PATH_MAX];
 	unsigned key = 0;
 	struct stat st;
-	int fds[3], exists, links = 1;
+	int fds[3] = {-1, -1, -1}, exists, links = 1;
 
 	if (open_maps(adir, fds) != 0)
 		return;

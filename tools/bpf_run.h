@@ -32,16 +32,16 @@ struct lvt_bpf_request {
 int lvt_run_bpf(const struct lvt_bpf_request *req, char **argv);
 
 /*
- * Attach to cgroup directory dir, pinned, or change the settings of the
+ * Attach to cgroup directory cgdir, pinned, or change the settings of the
  * attachment it has. 0, or 1 with one line on stderr and nothing attached
  * (nor changed, for an attachment that was there).
  */
-int lvt_bpf_attach(const char *dir, const struct lvt_bpf_request *req);
+int lvt_bpf_attach(const char *cgdir, const struct lvt_bpf_request *req);
 
-/* Remove dir's attachment: 0, or 1 with one line on stderr. */
-int lvt_bpf_detach(const char *dir);
+/* Remove cgdir's attachment: 0, or 1 with one line on stderr. */
+int lvt_bpf_detach(const char *cgdir);
 
-/* Print every attachment, or dir's only; json: one JSON object. 0 or 1. */
-int lvt_bpf_status(const char *dir, int json);
+/* Print every attachment, or cgdir's only (NULL: all); json: one JSON object. 0 or 1. */
+int lvt_bpf_status(const char *cgdir, int json);
 
 #endif

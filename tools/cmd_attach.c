@@ -90,7 +90,7 @@ static void parse(const char *cmd, int argc, char **argv, struct args *a)
 int lvt_attach_main(int argc, char **argv)
 {
 	struct lvt_bpf_request req = {0};
-	char dir[PATH_MAX], why[300];
+	char why[300];
 	struct args a;
 
 	parse("attach", argc, argv, &a);
@@ -102,45 +102,52 @@ int lvt_attach_main(int argc, char **argv)
 	if (lvt_budget(a.budget, &req.budget, &req.plan, why, sizeof(why)) < 0)
 		lvt_usage_error("attach: --budget: %s", why);
 #ifdef LIVENESS_HAVE_BPF
-	target("attach", a.cgroup, a.unit, dir, sizeof(dir));
-	req.enforce = !a.no_enforce;
-	req.retrofit = a.retrofit;
-	req.debug = a.debug;
-	return lvt_bpf_attach(dir, &req);
+	{
+		char dir[PATH_MAX];
+
+		target("attach", a.cgroup, a.unit, dir, sizeof(dir));
+		req.enforce = !a.no_enforce;
+		req.retrofit = a.retrofit;
+		req.debug = a.debug;
+		return lvt_bpf_attach(dir, &req);
+	}
 #else
-	(void)dir;
 	no_bpf("attach");
 #endif
 }
 
 int lvt_detach_main(int argc, char **argv)
 {
-	char dir[PATH_MAX];
 	struct args a;
 
 	parse("detach", argc, argv, &a);
 	if (!a.cgroup && !a.unit)
 		lvt_usage_error("detach: give the cgroup: --cgroup PATH or --unit NAME.service");
 #ifdef LIVENESS_HAVE_BPF
-	target("detach", a.cgroup, a.unit, dir, sizeof(dir));
-	return lvt_bpf_detach(dir);
+	{
+		char dir[PATH_MAX];
+
+		target("detach", a.cgroup, a.unit, dir, sizeof(dir));
+		return lvt_bpf_detach(dir);
+	}
 #else
-	(void)dir;
 	no_bpf("detach");
 #endif
 }
 
 int lvt_status_main(int argc, char **argv)
 {
-	char dir[PATH_MAX];
 	struct args a;
 
 	parse("status", argc, argv, &a);
 #ifdef LIVENESS_HAVE_BPF
-	target("status", a.cgroup, a.unit, dir, sizeof(dir));
-	return lvt_bpf_status(dir[0] ? dir : NULL, a.json);
+	{
+		char dir[PATH_MAX];
+
+		target("status", a.cgroup, a.unit, dir, sizeof(dir));
+		return lvt_bpf_status(dir[0] ? dir : NULL, a.json);
+	}
 #else
-	(void)dir;
 	no_bpf("status");
 #endif
 }
