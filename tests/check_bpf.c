@@ -238,23 +238,36 @@ struct proc {
 	size_t len;
 };
 
-static void start(struct proc *p, char *const argv[])
+/*
+ * Start argv (argv[0] looked up in PATH) with its stdout and stderr to p,
+ * in cgroup dir when dir is not NULL (it joins it before exec).
+ */
+static void start_in(struct proc *p, const char *dir, char *const argv[])
 {
-	int fds[2];
+	char procs[8500];
+	int fds[2], fd;
 
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir ? dir : "");
 	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
 	p->len = 0;
 	p->buf[0] = '\0';
 	p->pid = fork();
 	ck_assert_int_ge(p->pid, 0);
 	if (p->pid == 0) {
+		if (dir && ((fd = open(procs, O_WRONLY)) < 0 || write(fd, "0", 1) != 1))
+			_exit(126);
 		dup2(fds[1], 1);
 		dup2(fds[1], 2);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(fds[1]);
 	p->out = fds[0];
+}
+
+static void start(struct proc *p, char *const argv[])
+{
+	start_in(p, NULL, argv);
 }
 
 /* Start PROG (a test program of the build) with its argument under liveness run --bpf. */
@@ -266,6 +279,21 @@ static void start_bpf(struct proc *p, const char *prog, const char *arg)
 	snprintf(lv, sizeof(lv), "%s", liveness());
 	sp_path(path, sizeof(path), prog);
 	start(p, argv);
+}
+
+/* Read what p printed since, waiting for it until deadline; what names what is awaited. */
+static void read_more(struct proc *p, const char *what, liveness_time deadline)
+{
+	struct pollfd pf = {.fd = p->out, .events = POLLIN};
+	ssize_t n;
+
+	ck_assert_msg(liveness_now() < deadline, "no '%s' in time; output: %s", what, p->buf);
+	if (poll(&pf, 1, liveness_poll_timeout(deadline, liveness_now())) <= 0)
+		return;
+	n = read(p->out, p->buf + p->len, sizeof(p->buf) - 1 - p->len);
+	ck_assert_msg(n > 0, "output ended before '%s': %s", what, p->buf);
+	p->len += (size_t)n;
+	p->buf[p->len] = '\0';
 }
 
 /*
@@ -280,10 +308,8 @@ static const char *wait_line(struct proc *p, const char *prefix, liveness_time t
 	liveness_time deadline = liveness_now() + timeout;
 
 	for (;;) {
-		struct pollfd pf = {.fd = p->out, .events = POLLIN};
 		size_t at = 0;
 		char *nl;
-		ssize_t n;
 
 		while ((nl = memchr(p->buf + at, '\n', p->len - at))) {
 			size_t l = (size_t)(nl - (p->buf + at));
@@ -295,14 +321,7 @@ static const char *wait_line(struct proc *p, const char *prefix, liveness_time t
 			}
 			at += l + 1;
 		}
-		ck_assert_msg(liveness_now() < deadline, "no '%s' in time; output: %s", prefix,
-			      p->buf);
-		if (poll(&pf, 1, liveness_poll_timeout(deadline, liveness_now())) <= 0)
-			continue;
-		n = read(p->out, p->buf + p->len, sizeof(p->buf) - 1 - p->len);
-		ck_assert_msg(n > 0, "output ended before '%s': %s", prefix, p->buf);
-		p->len += (size_t)n;
-		p->buf[p->len] = '\0';
+		read_more(p, prefix, deadline);
 	}
 }
 
@@ -670,6 +689,23 @@ START_TEST(status_passes_through_and_nothing_stays)
 END_TEST
 
 /*
+ * The command with args (NULL-terminated, at most 10) without CAP_BPF and
+ * CAP_SYS_ADMIN: capsh drops them from the bounding set, so that the exec
+ * as root lacks them.
+ */
+static void run_capless(struct sp_result *r, const char *const *args)
+{
+	char *argv[20] = {"capsh", "--drop=cap_bpf,cap_sys_admin", "--",
+			  "-c",	   "exec \"$0\" \"$@\"",	   (char *)liveness()};
+	int n = 6;
+
+	for (; *args && n < 19; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	sp_run(argv, NULL, RUN_TIMEOUT, r);
+}
+
+/*
  * (d) Bad input and missing rights: one line, a non-zero status, and
  * nothing made: no cgroup, no link. A budget the planner refuses and
  * --bpf with settings it does not take are usage errors (2); a program
@@ -721,22 +757,9 @@ START_TEST(bad_input_and_no_rights_leave_nothing)
 
 	snprintf(lv, sizeof(lv), "%s", liveness());
 	{
-		/* capsh drops them from the bounding set: exec as root then lacks them. */
-		char *argv[] = {"capsh",
-				"--drop=cap_bpf,cap_sys_admin",
-				"--",
-				"-c",
-				"exec \"$0\" \"$@\"",
-				lv,
-				"run",
-				"--bpf",
-				"--budget",
-				"10s",
-				"--",
-				"true",
-				NULL};
+		const char *args[] = {"run", "--bpf", "--budget", "10s", "--", "true", NULL};
 
-		sp_run(argv, NULL, RUN_TIMEOUT, &r);
+		run_capless(&r, args);
 		ck_assert_msg(r.status == 126, "without CAP_BPF: %d %s", r.status, r.err);
 		assert_one_line(&r, "without CAP_BPF");
 		ck_assert_msg(strstr(r.err, "CAP_BPF"), "%s", r.err);
@@ -812,31 +835,6 @@ static void remove_test_cgroup(const char *dir)
 	ck_assert_msg(access(dir, F_OK) != 0, "%s is left behind", dir);
 }
 
-/* Start argv in cgroup dir, its output read as start()'s. */
-static void start_in(struct proc *p, const char *dir, char *const argv[])
-{
-	char procs[8500];
-	int fds[2], fd;
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
-	p->len = 0;
-	p->buf[0] = '\0';
-	p->pid = fork();
-	ck_assert_int_ge(p->pid, 0);
-	if (p->pid == 0) {
-		if ((fd = open(procs, O_WRONLY)) < 0 || write(fd, "0", 1) != 1)
-			_exit(126);
-		close(fd);
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	p->out = fds[0];
-}
-
 /* The command with up to 12 arguments; its result in r. */
 static void lv(struct sp_result *r, const char *const *args)
 {
@@ -848,6 +846,16 @@ static void lv(struct sp_result *r, const char *const *args)
 		argv[n++] = (char *)*args;
 	argv[n] = NULL;
 	sp_run(argv, NULL, RUN_TIMEOUT, r);
+}
+
+/* The command with args must exit 0. */
+static void lv_ok(const char *const *args)
+{
+	struct sp_result r;
+
+	lv(&r, args);
+	ck_assert_msg(r.status == 0, "liveness %s: %d %s", args[0], r.status, r.err);
+	sp_free(&r);
 }
 
 /* A number in liveness status --cgroup dir --json: "key": N. */
@@ -914,19 +922,8 @@ static void wait_text(struct proc *p, const char *text, liveness_time timeout)
 	liveness_time deadline = liveness_now() + timeout;
 	char *at;
 
-	while (!(at = strstr(p->buf, text))) {
-		struct pollfd pf = {.fd = p->out, .events = POLLIN};
-		ssize_t n;
-
-		ck_assert_msg(liveness_now() < deadline, "no '%s' in time; output: %s", text,
-			      p->buf);
-		if (poll(&pf, 1, liveness_poll_timeout(deadline, liveness_now())) <= 0)
-			continue;
-		n = read(p->out, p->buf + p->len, sizeof(p->buf) - 1 - p->len);
-		ck_assert_msg(n > 0, "output ended before '%s': %s", text, p->buf);
-		p->len += (size_t)n;
-		p->buf[p->len] = '\0';
-	}
+	while (!(at = strstr(p->buf, text)))
+		read_more(p, text, deadline);
 	at[0] = '#'; /* taken */
 }
 
@@ -1010,9 +1007,7 @@ START_TEST(attach_reaches_running_servers_of_every_kind)
 		const char *args[] = {"attach", "--cgroup",	b,   "--budget",
 				      "10s",	"--no-enforce", NULL};
 
-		lv(&r, args);
-		ck_assert_msg(r.status == 0, "attach B: %d %s", r.status, r.err);
-		sp_free(&r);
+		lv_ok(args);
 	}
 	for (int i = 0; i < 5; i++)
 		fd[i] = connect_port(ports[i], &local[i]);
@@ -1076,9 +1071,7 @@ START_TEST(attach_reaches_running_servers_of_every_kind)
 	{
 		const char *args[] = {"detach", "--cgroup", a, NULL};
 
-		lv(&r, args);
-		ck_assert_msg(r.status == 0, "detach: %d %s", r.status, r.err);
-		sp_free(&r);
+		lv_ok(args);
 	}
 	again = connect_port(PORT_C, &again_local);
 	snprintf(want, sizeof(want), "accepted %u", again_local);
@@ -1097,9 +1090,7 @@ START_TEST(attach_reaches_running_servers_of_every_kind)
 	{
 		const char *args[] = {"detach", "--cgroup", b, NULL};
 
-		lv(&r, args);
-		ck_assert_int_eq(r.status, 0);
-		sp_free(&r);
+		lv_ok(args);
 	}
 	close(again);
 	close(pre);
@@ -1293,20 +1284,9 @@ START_TEST(attach_refuses_bad_input_and_survives_sigkill)
 	}
 	snprintf(lvp, sizeof(lvp), "%s", liveness());
 	{
-		char *argv[] = {"capsh",
-				"--drop=cap_bpf,cap_sys_admin",
-				"--",
-				"-c",
-				"exec \"$0\" \"$@\"",
-				lvp,
-				"attach",
-				"--cgroup",
-				a,
-				"--budget",
-				"10s",
-				NULL};
+		const char *args[] = {"attach", "--cgroup", a, "--budget", "10s", NULL};
 
-		sp_run(argv, NULL, RUN_TIMEOUT, &r);
+		run_capless(&r, args);
 		ck_assert_msg(r.status == 1 && strstr(r.err, "CAP_BPF") &&
 				      strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
 			      "without CAP_BPF: %d %s", r.status, r.err);
@@ -1334,17 +1314,13 @@ START_TEST(attach_refuses_bad_input_and_survives_sigkill)
 	{
 		const char *args[] = {"attach", "--cgroup", a, "--budget", "10s", NULL};
 
-		lv(&r, args);
-		ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
-		sp_free(&r);
+		lv_ok(args);
 	}
 	ck_assert_int_eq(keepalive_in(a), 5); /* the idle time planned for 10 s */
 	{
 		const char *args[] = {"detach", "--cgroup", a, NULL};
 
-		lv(&r, args);
-		ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
-		sp_free(&r);
+		lv_ok(args);
 	}
 	ck_assert_int_eq(keepalive_in(a), 0);
 	assert_unattached(id);
@@ -1402,7 +1378,6 @@ START_TEST(deaths_counted_as_liveness_diagnose_judges_them)
 	int l[6], acc[6] = {-1, -1, -1, -1, -1, -1}, sync_fds[2], report[2], status;
 	unsigned hist[16] = {0};
 	struct linger lg = {1, 0};
-	struct sp_result r;
 	liveness_time deadline;
 	pid_t pid;
 	char go = 'g';
@@ -1413,9 +1388,7 @@ START_TEST(deaths_counted_as_liveness_diagnose_judges_them)
 	{
 		const char *args[] = {"attach", "--cgroup", d, "--budget", "3s", NULL};
 
-		lv(&r, args);
-		ck_assert_msg(r.status == 0, "attach: %d %s", r.status, r.err);
-		sp_free(&r);
+		lv_ok(args);
 	}
 	for (int i = 0; i < 6; i++)
 		l[i] = i == 2 ? -1 : listen_port(DEATH_PORT + (unsigned)i); /* 2: refused */
@@ -1520,9 +1493,7 @@ START_TEST(deaths_counted_as_liveness_diagnose_judges_them)
 	{
 		const char *args[] = {"detach", "--cgroup", d, NULL};
 
-		lv(&r, args);
-		ck_assert_int_eq(r.status, 0);
-		sp_free(&r);
+		lv_ok(args);
 	}
 	remove_test_cgroup(d);
 }
@@ -1688,9 +1659,7 @@ START_TEST(enforcement_keeps_the_plans_bound)
 	{
 		const char *args[] = {"detach", "--cgroup", e, NULL};
 
-		lv(&r, args);
-		ck_assert_int_eq(r.status, 0);
-		sp_free(&r);
+		lv_ok(args);
 	}
 	remove_test_cgroup(e);
 }
