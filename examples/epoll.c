@@ -24,15 +24,21 @@
  *    new connections over them by their addresses), its own epoll set and
  *    its own group, sharing nothing; the parent only supervises them. A
  *    process also holds at most RLIMIT_NOFILE connections, so workers are
- *    how one port serves more.
+ *    how one port serves more;
+ *  - with -i 0, no heartbeats at all: the kernel alone watches, with the
+ *    keepalive and TCP_USER_TIMEOUT that -b plans (no pings, no group; a
+ *    hung peer application goes unnoticed, as keepalive cannot see it).
+ *    bench/loadtest.py runs both ways to compare what each costs.
  *
  * Run:   build/examples/epoll [-a addr] [-p port] [-i interval_ms] [-t timeout_ms]
  *                             [-r resolution_ms] [-b budget_ms] [-w workers] [-s]
  * e.g.   build/examples/epoll -p 7300 -s     (then: build/examples/poll 127.0.0.1 7300)
+ *        build/examples/epoll -p 7300 -i 0 -b 90000   (no heartbeats: keepalive, 90 s)
  *
  * Output, one line each, flushed per loop iteration (per line with -w):
  *   listening addr=127.0.0.1 port=7300 ...         (one per worker with -w: worker= pid=)
  *   disconnect peer=127.0.0.2:40001 cause=heartbeat-timeout silent_ms=4012 at_ns=...
+ *     (silent_ms=0 with -i 0: without heartbeats nothing records a proof of life)
  *   stats conns=19000 accepted=19000 pings=... pongs=...   (every second with -s; worker=)
  */
 #include <arpa/inet.h>
@@ -132,7 +138,8 @@ static void drop(struct server *s, struct conn *c, enum liveness_cause cause, li
 	if (c->fd < 0)
 		return; /* dropped already in this batch */
 	verdict_log("disconnect", c->peer, &c->hb, cause, now);
-	liveness_group_remove(s->group, &c->hb);
+	if (s->group != NULL)
+		liveness_group_remove(s->group, &c->hb);
 	/* An abortive close: a plain close() on a vanished peer leaves an orphan
 	 * retransmitting for minutes. close() removes the fd from the epoll set. */
 	r = liveness_abort(c->fd);
@@ -175,14 +182,17 @@ static void on_readable(struct server *s, struct conn *c, liveness_time now)
 		drop(s, c, liveness_diagnose(c->fd, r, r < 0 ? errno : 0), now);
 		return;
 	}
-	liveness_hb_rx(&c->hb, now); /* a store, nothing more */
+	if (s->group != NULL)
+		liveness_hb_rx(&c->hb, now); /* a store, nothing more */
 	n = (size_t)r;
 	while (proto_next(&c->rx, &p, &n, f)) {
 		if (f[0] == PROTO_PONG) {
-			liveness_hb_pong(&c->hb, proto_seq(f), now);
+			if (s->group != NULL)
+				liveness_hb_pong(&c->hb, proto_seq(f), now);
 			s->pongs++;
 		} else if (f[0] == PROTO_PING) {
-			int ok = liveness_hb_peer_ping(&c->hb, now);
+			/* Without heartbeats (-i 0) there is no flood guard: answer. */
+			int ok = s->group != NULL ? liveness_hb_peer_ping(&c->hb, now) : 1;
 			if (ok < 0) {
 				drop(s, c, LIVENESS_FLOOD, now);
 				return;
@@ -231,8 +241,10 @@ static void on_accept(struct server *s, liveness_time now)
 		c = aligned_alloc(_Alignof(struct conn), sizeof(*c));
 		if (c != NULL)
 			memset(c, 0, sizeof(*c));
-		if (c == NULL || (r = liveness_hb_init(&c->hb, &s->policy, now)) != 0 ||
-		    (r = liveness_group_add(s->group, &c->hb)) != 0) {
+		r = 0;
+		if (c == NULL ||
+		    (s->group != NULL && ((r = liveness_hb_init(&c->hb, &s->policy, now)) != 0 ||
+					  (r = liveness_group_add(s->group, &c->hb)) != 0))) {
 			fprintf(stderr, "epoll: new connection: %s\n",
 				liveness_strerror(c == NULL ? -ENOMEM : r));
 			free(c);
@@ -256,6 +268,8 @@ static void step_group(struct server *s, liveness_time now)
 	enum liveness_event ev;
 	uint32_t seq;
 
+	if (s->group == NULL)
+		return; /* -i 0: no heartbeats */
 	while (liveness_group_step(s->group, now, &hb, &ev, &seq) > 0) {
 		struct conn *c = liveness_container_of(hb, struct conn, hb);
 		if (ev == LIVENESS_PING) {
@@ -321,11 +335,13 @@ static void serve(const struct options *o, int worker)
 		snprintf(tag, sizeof(tag), " worker=%d pid=%ld", worker, (long)getpid());
 	if ((r = liveness_tcp_plan(&plan, o->budget * LIVENESS_MSEC)) != 0)
 		die("liveness_tcp_plan", r);
-	if ((r = liveness_policy_init(&s.policy, o->interval * LIVENESS_MSEC,
-				      o->timeout * LIVENESS_MSEC)) != 0)
-		die("liveness_policy_init", r);
 	now = liveness_now();
-	if ((r = liveness_group_new(&s.group, o->res * LIVENESS_MSEC, now)) != 0)
+	/* -i 0: no policy and no group; the socket options alone watch. */
+	if (o->interval != 0 && (r = liveness_policy_init(&s.policy, o->interval * LIVENESS_MSEC,
+							  o->timeout * LIVENESS_MSEC)) != 0)
+		die("liveness_policy_init", r);
+	if (o->interval != 0 &&
+	    (r = liveness_group_new(&s.group, o->res * LIVENESS_MSEC, now)) != 0)
 		die("liveness_group_new", r);
 
 	s.listener = listen_on(o->addr, (uint16_t)o->port, &plan, worker >= 0);
@@ -349,7 +365,8 @@ static void serve(const struct options *o, int worker)
 	next_stats = o->stats ? now + LIVENESS_SEC : LIVENESS_NEVER;
 	for (;;) {
 		struct epoll_event evs[256];
-		liveness_time deadline = liveness_group_deadline(s.group);
+		liveness_time deadline =
+			s.group != NULL ? liveness_group_deadline(s.group) : LIVENESS_NEVER;
 		int n;
 
 		if (next_stats < deadline)

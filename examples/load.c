@@ -1,7 +1,7 @@
 /*
  * load - many client connections from one process, for loading the epoll
- * server: connects n sockets from one source address, answers every PING
- * with a PONG, and otherwise stays quiet.
+ * server: connects n sockets from one or more source addresses, answers
+ * every PING with a PONG, and otherwise stays quiet.
  *
  * What it shows: non-blocking connect in bounded batches (a listener's
  * backlog is finite; a SYN it drops costs a one-second retransmission),
@@ -9,8 +9,15 @@
  * ephemeral port range per destination, and liveness_diagnose() on a failed
  * connect or a lost connection.
  *
- * Run:   build/examples/load [-b source_addr] [-n conns] [-c in_flight] host port
+ * -b takes a list of source addresses, commas between them, each one address
+ * or a range first-last; the connections take them in turn. Keep each address
+ * under about 10000 connections to one destination: Linux tries the even
+ * half of the port range first, and connecting slows down many times over
+ * once that half is used up.
+ *
+ * Run:   build/examples/load [-b source_addrs] [-n conns] [-c in_flight] host port
  * e.g.   build/examples/load -b 127.0.0.2 -n 4000 127.0.0.1 7300
+ *        build/examples/load -b 127.1.0.1-127.1.0.4 -n 32000 127.0.0.1 7300
  *
  * Prints "connected n=N" once all N are established and "pinged n=N" once
  * every one of them has received a PING (heartbeats run on all of them),
@@ -34,7 +41,8 @@
 #include "liveness.h"
 #include "proto.h"
 
-#define LOAD_USAGE "load [-b source_addr] [-n conns] [-c in_flight] host port"
+#define LOAD_USAGE "load [-b source_addrs] [-n conns] [-c in_flight] host port"
+#define MAX_SOURCES 4096
 
 struct client {
 	int fd;	    /* -1 once lost */
@@ -58,6 +66,33 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
+/*
+ * "a,b-c,...": append each address to src[], in order; returns the new count,
+ * or -1 on a bad address, a range that runs backwards, or more than
+ * MAX_SOURCES in all.
+ */
+static int parse_sources(char *list, struct sockaddr_in *src, int n)
+{
+	for (char *save = NULL, *item = strtok_r(list, ",", &save); item != NULL;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(item, '-');
+		struct in_addr first, last;
+
+		if (dash != NULL)
+			*dash = '\0';
+		if (inet_pton(AF_INET, item, &first) != 1 ||
+		    inet_pton(AF_INET, dash != NULL ? dash + 1 : item, &last) != 1 ||
+		    ntohl(last.s_addr) < ntohl(first.s_addr) ||
+		    ntohl(last.s_addr) - ntohl(first.s_addr) >= (uint32_t)(MAX_SOURCES - n))
+			return -1;
+		for (uint32_t a = ntohl(first.s_addr); a <= ntohl(last.s_addr); a++) {
+			src[n].sin_family = AF_INET;
+			src[n++].sin_addr.s_addr = htonl(a);
+		}
+	}
+	return n;
+}
+
 static int start_connect(const struct sockaddr_in *src, const struct sockaddr_in *dst)
 {
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -77,7 +112,9 @@ static int start_connect(const struct sockaddr_in *src, const struct sockaddr_in
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in src = {.sin_family = AF_INET}, dst = {.sin_family = AF_INET};
+	static struct sockaddr_in src[MAX_SOURCES];
+	struct sockaddr_in dst = {.sin_family = AF_INET};
+	int nsrc = 0;
 	unsigned long n = 1000, in_flight_max = 256;
 	unsigned long started = 0, in_flight = 0, established = 0, pinged = 0;
 	struct client *cl;
@@ -85,12 +122,11 @@ int main(int argc, char **argv)
 	sigset_t empty, usr1;
 	int ep, opt;
 
-	src.sin_addr.s_addr = htonl(INADDR_ANY);
 	while ((opt = getopt(argc, argv, "b:n:c:h")) != -1) {
 		switch (opt) {
 		case 'b':
-			if (inet_pton(AF_INET, optarg, &src.sin_addr) != 1)
-				die("bad source address", EINVAL);
+			if ((nsrc = parse_sources(optarg, src, nsrc)) < 0)
+				die("bad source address or range", EINVAL);
 			break;
 		case 'n': n = strtoul(optarg, NULL, 10); break;
 		case 'c': in_flight_max = strtoul(optarg, NULL, 10); break;
@@ -101,6 +137,11 @@ int main(int argc, char **argv)
 	    in_flight_max == 0)
 		args_usage(LOAD_USAGE, 0);
 	dst.sin_port = htons((uint16_t)strtoul(argv[optind + 1], NULL, 10));
+	if (nsrc == 0) { /* no -b: any address, the kernel's choice */
+		src[0].sin_family = AF_INET;
+		src[0].sin_addr.s_addr = htonl(INADDR_ANY);
+		nsrc = 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* SIGUSR1 is blocked except while we wait, so a freeze never races the loop. */
 	sigemptyset(&empty);
@@ -124,7 +165,7 @@ int main(int argc, char **argv)
 		/* Keep at most in_flight_max handshakes outstanding. */
 		while (started < n && in_flight < in_flight_max) {
 			struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = (uint32_t)started};
-			cl[started].fd = start_connect(&src, &dst);
+			cl[started].fd = start_connect(&src[started % (unsigned long)nsrc], &dst);
 			cl[started].state = 1;
 			if (epoll_ctl(ep, EPOLL_CTL_ADD, cl[started].fd, &ev) != 0)
 				die("epoll_ctl", errno);
