@@ -1,4 +1,4 @@
-# liveness - plain Makefile. Targets: all check demo bench fuzz coverage mutate install
+# liveness - plain Makefile. Targets: all check demo bench loadtest fuzz coverage mutate install
 # uninstall clean deps dist distcheck check-cmake abi-check abi-update.
 # Variables: PREFIX LIBDIR INCLUDEDIR MANDIR BINDIR PKGCONFIGDIR CMAKEDIR DESTDIR,
 # CPPFLAGS CFLAGS LDFLAGS (yours, kept apart from the build's own flags), TEST_CFLAGS
@@ -87,6 +87,7 @@ MAN_STUBS = $(filter-out $(MAN_SOURCES),$(MAN_PAGES))
 -include examples/examples.mk
 -include tests/coverage.mk
 -include tests/mutate.mk
+-include bench/loadtest.mk
 
 # The shim and the programs the shim suite runs have flags of their own
 # (tools/tools.mk); the user's preprocessor flags reach them too (for
