@@ -102,6 +102,19 @@ class Stop(Exception):
     """A guard tripped, a step failed or the run was interrupted: tear down, say why."""
 
 
+# The signal that interrupted the run, set by its handler. The handler only
+# records it: an exception raised from a handler can leave the middle of any
+# call, subprocess's own locks held (its wait() would then never return), so
+# the run's loops check it and stop from where they are (check_interrupt()).
+INTERRUPTED = {"sig": None}
+
+
+def check_interrupt(phase):
+    sig = INTERRUPTED["sig"]
+    if sig is not None:
+        raise Stop(f"interrupted ({signal.Signals(sig).name}) during {phase}")
+
+
 def say(msg):
     print(msg, flush=True)
 
@@ -306,6 +319,7 @@ class Run:
                 raise Stop(f"{proc.name}: {line}")
 
     def guard(self):
+        check_interrupt(self.phase)
         free = meminfo()["MemFree"]
         if free < MEMFREE_FLOOR:
             raise Stop(f"MemFree {fmt_b(free)} is under {fmt_b(MEMFREE_FLOOR)} during "
@@ -622,7 +636,9 @@ def settle():
     before frees its sockets in the background, which would skew the baseline."""
     t0, last = time.monotonic(), meminfo()["MemFree"]
     while time.monotonic() - t0 < 60:
-        time.sleep(2)
+        for _ in range(20):
+            check_interrupt("setup")
+            time.sleep(0.1)
         now = meminfo()["MemFree"]
         if abs(now - last) < (16 << 20):
             return
@@ -636,13 +652,10 @@ def run_inside(kind, conns, build, result):
     for name in os.listdir(logdir):
         os.unlink(os.path.join(logdir, name))
     run = Run(kind, conns, build, logdir)
-    stop = {"sig": None}
 
     def on_signal(sig, frame):
-        if stop["sig"] is not None:
-            return  # once is enough (Ctrl-C reaches us directly and forwarded)
-        stop["sig"] = sig
-        raise Stop(f"interrupted ({signal.Signals(sig).name}) during {run.phase}")
+        if INTERRUPTED["sig"] is None:  # once is enough (Ctrl-C comes directly and forwarded)
+            INTERRUPTED["sig"] = sig
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -650,6 +663,7 @@ def run_inside(kind, conns, build, result):
     try:
         run.setup_netns()
         settle()
+        check_interrupt("setup")
         servers, plan, kinds = run.layout()
         if kind == "heartbeats":
             run.res["doctor"] = run.doctor()
@@ -680,7 +694,7 @@ def run_inside(kind, conns, build, result):
     except Stop as e:
         say(f"loadtest: {e}; tearing down")
         run.res["error"] = str(e)
-        status = 130 if stop["sig"] else 1
+        status = 130 if INTERRUPTED["sig"] else 1
     except Exception as e:  # noqa: BLE001 - any failure must still tear down
         say(f"loadtest: {type(e).__name__}: {e}; tearing down")
         run.res["error"] = f"{type(e).__name__}: {e}"
@@ -923,17 +937,20 @@ def run_outside(args):
     child = {"p": None}
 
     def on_signal(sig, frame):
+        # Passed on, and recorded; never raised from here (see INTERRUPTED). The
+        # run's first process cleans up and reports, and unshare waits for it.
+        INTERRUPTED["sig"] = INTERRUPTED["sig"] or sig
         p = child["p"]
-        if p is not None and p.poll() is None:
-            # The run's first process cleans up and reports; unshare waits for it.
+        if p is not None:
             signal_children(p, sig)
-        raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     texts, ok = [], True
     try:
         for n in args.sizes:
+            if INTERRUPTED["sig"]:
+                raise KeyboardInterrupt
             say(f"loadtest: {n} connections")
             res = {}
             for kind in args.kinds:
@@ -941,9 +958,13 @@ def run_outside(args):
                 path = os.path.join(args.out, f".run-{kind}-{n}.json")
                 if os.path.exists(path):
                     os.unlink(path)
+                if INTERRUPTED["sig"]:
+                    raise KeyboardInterrupt
                 child["p"] = subprocess.Popen(NS + [sys.executable, me, "--inside", kind,
                                                     "--conns", str(n), "--build", args.build,
                                                     "--result", path])
+                if INTERRUPTED["sig"]:  # came while it started: it did not get it
+                    signal_children(child["p"], INTERRUPTED["sig"])
                 status = child["p"].wait()
                 child["p"] = None
                 try:
@@ -952,7 +973,7 @@ def run_outside(args):
                     os.unlink(path)
                 except (OSError, ValueError):
                     res[kind] = {"error": f"the run ended with status {status} and no result"}
-                if status == 130:
+                if status == 130 or INTERRUPTED["sig"]:
                     raise KeyboardInterrupt
                 if "error" in res[kind]:
                     break
